@@ -1,0 +1,22 @@
+# Sourced by the project's scripts: one place for paths and the cargo cache.
+# shellcheck shell=bash
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export ROOT
+# The cargo build is cached outside the checkout, so a fresh clone (CI) on this machine reuses it.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/music-ml/target}"
+# Tools the project installs for itself (npm packages, a Python venv) live here, outside the checkout.
+export MUSIC_ML_TOOLS="${MUSIC_ML_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/music-ml/tools}"
+mkdir -p "$CARGO_TARGET_DIR" "$MUSIC_ML_TOOLS"
+export RUST_BACKTRACE="${RUST_BACKTRACE:-0}"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Build data/build/ from data/raw/ unless every output is already there.
+ensure_data() {
+    local build="$ROOT/data/build"
+    if [[ -f "$build/musicData.sqlite" && -f "$build/Music_ML3.jsonl" && -f "$build/Music_ML_IDs.jsonl" && -f "$build/Music_ML_Assignments.jsonl" ]]; then
+        return 0
+    fi
+    log "building data/build/ from data/raw/ (pipeline)"
+    (cd "$ROOT" && cargo run --quiet --bin pipeline -- --raw-dir data/raw --out data/build)
+}

@@ -1,0 +1,112 @@
+//! `pipeline`: build `data/build/` (the SQLite store and the DynamoDB item files) from the raw
+//! Kaggle-derived CSVs.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Parser;
+use music_scripts::pipeline::{compute, write_outputs, Options};
+use music_shared::kmeans::KMeansConfig;
+use music_shared::FEATURES;
+
+/// Cluster Spotify tracks the way the original Music_ML project did (clean, ratio-scale, elbow,
+/// K-Means k=10) and write the stores every route family reads.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// Directory with the raw inputs (data_by_year.csv, top_51_genres.csv, ...).
+    #[arg(long, default_value = "data/raw")]
+    raw_dir: PathBuf,
+    /// Track table: the Kaggle 2020 data.csv or the 2021 tracks.csv (default: <raw-dir>/Top80song.csv).
+    #[arg(long)]
+    tracks: Option<PathBuf>,
+    /// Artist table with genres: 2020 data_w_genres.csv or 2021 artists.csv (.gz accepted)
+    /// (default: <raw-dir>/data_w_genres.csv.gz).
+    #[arg(long)]
+    artists: Option<PathBuf>,
+    /// Per-cluster means of the original run; our clusters are numbered after their nearest match.
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// Where to write musicData.sqlite and the *.jsonl item files.
+    #[arg(long, default_value = "data/build")]
+    out: PathBuf,
+    /// Number of clusters of the final model.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// The elbow runs k = 1..=max-k.
+    #[arg(long, default_value_t = 10)]
+    max_k: usize,
+    /// Seed of every random choice (k-means++ starts, random sort keys).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Independent k-means++ starts per k; the lowest inertia wins.
+    #[arg(long, default_value_t = 4)]
+    n_init: usize,
+    /// Threads for the elbow (one k per thread).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut opts = Options::defaults_in(&args.raw_dir, &args.out);
+    if let Some(t) = args.tracks {
+        opts.tracks = t;
+    }
+    if let Some(a) = args.artists {
+        opts.artists = a;
+    }
+    if let Some(r) = args.reference {
+        opts.reference = r;
+    }
+    opts.k = args.k;
+    opts.max_k = args.max_k.max(args.k);
+    opts.kmeans = KMeansConfig { seed: args.seed, n_init: args.n_init, ..KMeansConfig::default() };
+    if let Some(t) = args.threads {
+        opts.threads = t.max(1);
+    }
+    opts.progress = !args.quiet;
+
+    let started = Instant::now();
+    let outcome = compute(&opts)?;
+    let t = Instant::now();
+    let written = write_outputs(&opts, &outcome)?;
+    let write_time = t.elapsed();
+
+    println!("Pipeline summary");
+    println!("  input      {} ({:?}), artists {}", opts.tracks.display(), outcome.schema, opts.artists.display());
+    println!(
+        "  tracks     {} read, {} unreadable rows, {} duplicate ids, {} with loudness > 0, {} without any genre -> {} kept",
+        outcome.read, outcome.rejected, outcome.duplicates, outcome.dropped_loudness, outcome.dropped_no_genre, outcome.rows.len()
+    );
+    println!("  features   {}", FEATURES.join(", "));
+    println!("  elbow      (inertia = sum of squared distances)");
+    for (k, inertia) in &outcome.elbow {
+        println!("    k={k:<3} {inertia:>14.4}");
+    }
+    println!("  clusters   (k={}, seed {}, {} starts; numbered after {})", opts.k, opts.kmeans.seed, opts.kmeans.n_init, opts.reference.display());
+    for c in &outcome.clusters {
+        let d = c.reference_distance.map_or("-".to_string(), |d| format!("{d:.4}"));
+        println!("    {:>2}  {:>6} tracks  distance to original's #{:<2} {:>7}  {}", c.cluster, c.size, c.cluster, d, c.label);
+    }
+    for (step, d) in &outcome.timings {
+        println!("  time       {step:<14} {:>8.3} s", d.as_secs_f64());
+    }
+    println!("  time       {:<14} {:>8.3} s", "write", write_time.as_secs_f64());
+    println!("  wrote      {}", written.sqlite.display());
+    for (path, n) in &written.items {
+        println!("  wrote      {} ({n} items)", path.display());
+    }
+    println!("  total      {:.3} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! Readers for the Kaggle Spotify tables, in either published schema.
+//!
+//! * 2020 (`data.csv`, ~170k rows; also the shipped `Top80song.csv`): `artists` is a Python list
+//!   literal of names, `year` is a column; genres come from `data_w_genres.csv`, keyed by name.
+//! * 2021 (`tracks.csv`, ~600k rows, with `artists.csv`): adds `id_artists`; genres come from
+//!   `artists.csv`, keyed by artist id.
+//!
+//! Columns are found by header name, so extra leading index columns (pandas leftovers) and a
+//! different column order do not matter. Files ending in `.gz` are decompressed on the fly.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::artist::{ArtistRow, GenreIndex};
+use crate::pylist::parse_str_list;
+use crate::{ModelError, Track};
+
+/// Which schema a track file follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackSchema {
+    Kaggle2020,
+    Kaggle2021,
+}
+
+/// A row that could not be used, and why; the pipeline counts these rather than failing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub line: u64,
+    pub reason: String,
+}
+
+pub struct TrackFile {
+    pub schema: TrackSchema,
+    pub tracks: Vec<Track>,
+    pub rejected: Vec<Rejected>,
+}
+
+fn open(path: &Path) -> Result<Box<dyn Read>, ModelError> {
+    let file = File::open(path).map_err(|source| ModelError::Io { path: path.into(), source })?;
+    let reader = BufReader::with_capacity(1 << 20, file);
+    if path.extension().is_some_and(|e| e == "gz") {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(reader)))
+    } else {
+        Ok(Box::new(reader))
+    }
+}
+
+fn csv_reader(path: &Path) -> Result<csv::Reader<Box<dyn Read>>, ModelError> {
+    Ok(csv::ReaderBuilder::new().flexible(true).from_reader(open(path)?))
+}
+
+/// Column positions looked up by name.
+struct Columns {
+    path: PathBuf,
+    names: Vec<String>,
+}
+
+impl Columns {
+    fn new(path: &Path, headers: &csv::StringRecord) -> Self {
+        let names = headers.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
+        Columns { path: path.into(), names }
+    }
+    fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+    fn find(&self, name: &str) -> Result<usize, ModelError> {
+        // The last match wins: pandas leftovers come first, the real column after them.
+        // Top80song.csv spells `key` as `Key`; an exact match is preferred over a case-folded one.
+        self.names
+            .iter()
+            .rposition(|n| n == name)
+            .or_else(|| self.names.iter().rposition(|n| n.eq_ignore_ascii_case(name)))
+            .ok_or_else(|| ModelError::MissingColumn { path: self.path.clone(), column: name.into() })
+    }
+}
+
+fn csv_err(path: &Path) -> impl Fn(csv::Error) -> ModelError + '_ {
+    move |source| ModelError::Csv { path: path.into(), source }
+}
+
+fn num(field: Option<&str>, what: &str) -> Result<f64, String> {
+    let text = field.ok_or_else(|| format!("missing {what}"))?.trim();
+    let value: f64 = text.parse().map_err(|_| format!("{what} is not a number: {text:?}"))?;
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(format!("{what} is not finite: {text:?}"))
+    }
+}
+
+fn opt_num(field: Option<&str>) -> Option<f64> {
+    field.and_then(|t| t.trim().parse::<f64>().ok()).filter(|v| v.is_finite())
+}
+
+fn flag(field: Option<&str>) -> bool {
+    matches!(field.map(str::trim), Some("1" | "True" | "true" | "1.0"))
+}
+
+/// Read a track table of either schema.
+pub fn read_tracks(path: &Path) -> Result<TrackFile, ModelError> {
+    let mut reader = csv_reader(path)?;
+    let cols = Columns::new(path, reader.headers().map_err(csv_err(path))?);
+    let schema = if cols.has("id_artists") {
+        TrackSchema::Kaggle2021
+    } else if cols.has("artists") && cols.has("id") {
+        TrackSchema::Kaggle2020
+    } else {
+        return Err(ModelError::UnknownSchema {
+            path: path.into(),
+            detail: "expected columns id and artists (2020) or id_artists (2021)".into(),
+        });
+    };
+    let c = |n: &str| cols.find(n);
+    let (id, name, artists) = (c("id")?, c("name")?, c("artists")?);
+    let id_artists = if schema == TrackSchema::Kaggle2021 { Some(c("id_artists")?) } else { None };
+    let year = cols.find("year").ok();
+    let release = cols.find("release_date").ok();
+    let explicit = cols.find("explicit").ok();
+    let numeric = [
+        "popularity", "duration_ms", "key", "mode", "danceability", "energy", "loudness", "speechiness",
+        "acousticness", "instrumentalness", "liveness", "valence", "tempo",
+    ];
+    let num_idx: Vec<usize> = numeric.iter().map(|n| c(n)).collect::<Result<_, _>>()?;
+
+    let mut tracks = Vec::new();
+    let mut rejected = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                // A broken row (bad quoting, invalid UTF-8) is skipped and counted, not fatal.
+                let line = e.position().map_or(0, |p| p.line());
+                rejected.push(Rejected { line, reason: e.to_string() });
+                continue;
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let parsed = (|| -> Result<Track, String> {
+            let get = |i: usize| record.get(i);
+            let mut v = [0f64; 13];
+            for (slot, (&i, what)) in v.iter_mut().zip(num_idx.iter().zip(numeric)) {
+                *slot = num(get(i), what)?;
+            }
+            let artist_names = parse_str_list(get(artists).unwrap_or("")).map_err(|e| e.to_string())?;
+            let artist_ids = match id_artists {
+                Some(i) => parse_str_list(get(i).unwrap_or("")).map_err(|e| e.to_string())?,
+                None => Vec::new(),
+            };
+            if !artist_ids.is_empty() && artist_ids.len() != artist_names.len() {
+                return Err(format!("{} artists but {} artist ids", artist_names.len(), artist_ids.len()));
+            }
+            let track_id = get(id).unwrap_or("").trim().to_string();
+            if track_id.is_empty() {
+                return Err("empty id".into());
+            }
+            let release_date = release.and_then(get).unwrap_or("").trim().to_string();
+            let year = year
+                .and_then(|i| get(i))
+                .and_then(|y| y.trim().parse::<f64>().ok())
+                .map(|y| y as i32)
+                .or_else(|| release_date.get(..4).and_then(|y| y.parse().ok()));
+            Ok(Track {
+                id: track_id,
+                name: get(name).unwrap_or("").to_string(),
+                artists: artist_names,
+                artist_ids,
+                year,
+                release_date,
+                popularity: v[0],
+                explicit: flag(explicit.and_then(get)),
+                duration_ms: v[1],
+                key: v[2] as i32,
+                mode: v[3] as i32,
+                danceability: v[4],
+                energy: v[5],
+                loudness: v[6],
+                speechiness: v[7],
+                acousticness: v[8],
+                instrumentalness: v[9],
+                liveness: v[10],
+                valence: v[11],
+                tempo: v[12],
+            })
+        })();
+        match parsed {
+            Ok(track) => tracks.push(track),
+            Err(reason) => rejected.push(Rejected { line, reason }),
+        }
+    }
+    Ok(TrackFile { schema, tracks, rejected })
+}
+
+/// The artist table: 2020 `data_w_genres.csv` (rows with features, keyed by name) or 2021
+/// `artists.csv` (id, name, genres). Either way the result indexes genres; the 2020 form also
+/// keeps the rows, from which the pipeline derives `Clean_Artists`.
+pub struct ArtistFile {
+    pub genres: GenreIndex,
+    pub rows: Vec<ArtistRow>,
+    pub rejected: Vec<Rejected>,
+}
+
+pub fn read_artists(path: &Path) -> Result<ArtistFile, ModelError> {
+    let mut reader = csv_reader(path)?;
+    let cols = Columns::new(path, reader.headers().map_err(csv_err(path))?);
+    let by_id = cols.has("id") && cols.has("name") && cols.has("genres");
+    if !by_id && !(cols.has("artists") && cols.has("genres")) {
+        return Err(ModelError::UnknownSchema {
+            path: path.into(),
+            detail: "expected columns artists,genres (2020) or id,name,genres (2021)".into(),
+        });
+    }
+    let genres_col = cols.find("genres")?;
+    let mut out = ArtistFile { genres: GenreIndex::default(), rows: Vec::new(), rejected: Vec::new() };
+    let mut record = csv::StringRecord::new();
+    let feature = |n: &str| cols.find(n).ok();
+    let f = [
+        "acousticness", "danceability", "duration_ms", "energy", "instrumentalness", "liveness", "loudness",
+        "speechiness", "tempo", "valence", "popularity", "key", "mode", "count",
+    ]
+    .map(feature);
+    let (id_col, name_col) = if by_id { (Some(cols.find("id")?), cols.find("name")?) } else { (None, cols.find("artists")?) };
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                out.rejected.push(Rejected { line, reason: e.to_string() });
+                continue;
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let genres = match parse_str_list(record.get(genres_col).unwrap_or("")) {
+            Ok(g) => g,
+            Err(e) => {
+                out.rejected.push(Rejected { line, reason: e.to_string() });
+                continue;
+            }
+        };
+        let name = record.get(name_col).unwrap_or("").to_string();
+        if let Some(id) = id_col.and_then(|i| record.get(i)) {
+            out.genres.by_id.insert(id.trim().to_string(), genres.clone());
+        }
+        // First occurrence wins for duplicate names, so the index is independent of hash order.
+        out.genres.by_name.entry(name.clone()).or_insert_with(|| genres.clone());
+        if !by_id {
+            let v = |i: usize| opt_num(f[i].and_then(|c| record.get(c)));
+            out.rows.push(ArtistRow {
+                artists: name,
+                acousticness: v(0),
+                danceability: v(1),
+                duration_ms: v(2),
+                energy: v(3),
+                instrumentalness: v(4),
+                liveness: v(5),
+                loudness: v(6),
+                speechiness: v(7),
+                tempo: v(8),
+                valence: v(9),
+                popularity: v(10),
+                key: v(11).map(|x| x as i64),
+                mode: v(12).map(|x| x as i64),
+                count: v(13).map(|x| x as i64),
+                genres,
+            });
+        }
+    }
+    Ok(out)
+}
