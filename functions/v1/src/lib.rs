@@ -1,1 +1,14 @@
+//! The v1 route family: the original's SQLite routes (`/api/v1.0/...`) and the `/api` listing,
+//! answered from the `musicData.sqlite` file bundled next to the Lambda binary.
+//!
+//! The file never changes while a process runs, so it is opened once, read-only and
+//! `immutable=1` (SQLite then skips locking and change detection), and every statement is
+//! prepared once per connection and cached. Bodies are streamed straight from the SQLite row
+//! values into JSON bytes, without an intermediate `serde_json::Value`, because the artist lookup
+//! has a sub-millisecond budget.
 
+mod db;
+mod routes;
+
+pub use db::{db_path_from_env, AppState, OpenError};
+pub use routes::{router, MAX_ARTIST_NAME_BYTES};

@@ -1,0 +1,118 @@
+use std::sync::OnceLock;
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use music_http::{ApiError, Path};
+
+use crate::db::{
+    artist_exact_sql, artist_folded_sql, rows_json, AppState, DATA_BY_YEAR, TOP_51_GENRES,
+};
+
+/// Longer names are refused with a 400 before any work: the longest artist in the data is about
+/// 200 characters, and folding a pasted megabyte would only burn the request's time.
+pub const MAX_ARTIST_NAME_BYTES: usize = 1024;
+
+/// The v1 routes and `/api`, with no fallback and no layers (see `music_http::finish`).
+///
+/// Handlers query SQLite inline on the async worker rather than via `spawn_blocking`: every
+/// query is an index hit or a ~100-row scan of an immutable file, well under the cost of a
+/// thread hand-off.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api", get(api_listing))
+        .route("/api/v1.0/data_by_year", get(data_by_year))
+        .route("/api/v1.0/top_51_genres", get(top_51_genres))
+        .route(
+            "/api/v1.0/data_by_artist_clean/{artist}",
+            get(data_by_artist_clean),
+        )
+        .with_state(state)
+}
+
+fn json_bytes(body: Vec<u8>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn internal(what: &str) -> impl FnOnce(rusqlite::Error) -> ApiError + '_ {
+    move |e| ApiError::Internal(format!("{what}: {e}"))
+}
+
+fn whole_table(state: &AppState, sql: &str) -> Result<Response, ApiError> {
+    let conn = state.connection();
+    let mut stmt = conn
+        .prepare_cached(sql)
+        .map_err(internal("preparing a table query"))?;
+    let (body, _) = rows_json(&mut stmt, []).map_err(internal("reading a table"))?;
+    Ok(json_bytes(body))
+}
+
+async fn data_by_year(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<Response, ApiError> {
+    whole_table(&state, DATA_BY_YEAR)
+}
+
+async fn top_51_genres(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<Response, ApiError> {
+    whole_table(&state, TOP_51_GENRES)
+}
+
+/// The artist's row(s): the exact name first (the original's behaviour), then the folded name,
+/// so `beyonce` finds `Beyoncé`. Clients of the original read `data[0]`, so a hit stays an
+/// array; a folded key shared by several artists returns all of them in table order.
+async fn data_by_artist_clean(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Path(artist): Path<String>,
+) -> Result<Response, ApiError> {
+    if artist.len() > MAX_ARTIST_NAME_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "artist name is {} bytes long; the limit is {MAX_ARTIST_NAME_BYTES}",
+            artist.len()
+        )));
+    }
+    let conn = state.connection();
+    {
+        let mut stmt = conn
+            .prepare_cached(&artist_exact_sql())
+            .map_err(internal("preparing the artist query"))?;
+        let (body, n) = rows_json(&mut stmt, [&artist]).map_err(internal("reading an artist"))?;
+        if n > 0 {
+            return Ok(json_bytes(body));
+        }
+    }
+    let folded = music_shared::fold_name(&artist);
+    if !folded.is_empty() {
+        let mut stmt = conn
+            .prepare_cached(&artist_folded_sql())
+            .map_err(internal("preparing the artist query"))?;
+        let (body, n) = rows_json(&mut stmt, [&folded]).map_err(internal("reading an artist"))?;
+        if n > 0 {
+            return Ok(json_bytes(body));
+        }
+    }
+    Err(ApiError::NotFound(format!("no artist named {artist:?}")))
+}
+
+/// The original's root page listed its routes as HTML; this is the same list as JSON, built
+/// from the catalogue so that it names every family's routes and cannot drift from them.
+async fn api_listing() -> Response {
+    static BODY: OnceLock<Vec<u8>> = OnceLock::new();
+    let body = BODY.get_or_init(|| {
+        let listing = serde_json::json!({
+            "title": "Music ML API: Spotify tracks clustered with K-Means",
+            "available_routes": music_http::catalog::routes(),
+        });
+        serde_json::to_vec(&listing).unwrap_or_else(|_| b"{}".to_vec())
+    });
+    json_bytes(body.clone())
+}
