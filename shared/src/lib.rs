@@ -13,6 +13,7 @@ pub mod kaggle;
 pub mod kmeans;
 pub mod pylist;
 pub mod scale;
+pub mod store;
 pub mod track;
 
 pub use error::ModelError;
