@@ -91,8 +91,14 @@ pub struct Outcome {
 }
 
 fn spinner(show: bool, msg: &'static str) -> ProgressBar {
-    let pb = if show { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
-    pb.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"));
+    let pb = if show {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"),
+    );
     pb.set_message(msg);
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
@@ -127,7 +133,9 @@ pub fn compute(opts: &Options) -> Result<Outcome> {
             duplicates += 1;
             continue;
         }
-        let genres = artist_file.genres.genres_for(&track.artists, &track.artist_ids);
+        let genres = artist_file
+            .genres
+            .genres_for(&track.artists, &track.artist_ids);
         if keep(&track, &genres) {
             kept.push(CleanTrack { track, genres });
         } else if track.loudness > 0.0 {
@@ -137,7 +145,11 @@ pub fn compute(opts: &Options) -> Result<Outcome> {
         }
     }
     if kept.len() < opts.max_k.max(opts.k) {
-        bail!("only {} tracks left after cleaning; need at least {} to cluster", kept.len(), opts.max_k.max(opts.k));
+        bail!(
+            "only {} tracks left after cleaning; need at least {} to cluster",
+            kept.len(),
+            opts.max_k.max(opts.k)
+        );
     }
     let extremes = Extremes::of(&kept);
     let scaled: Vec<Scaled> = kept.iter().map(|c| extremes.scale(&c.track)).collect();
@@ -150,11 +162,18 @@ pub fn compute(opts: &Options) -> Result<Outcome> {
     timings.push(("clean+scale", t.elapsed()));
 
     let t = Instant::now();
-    let bar = if opts.progress { ProgressBar::new(opts.max_k as u64) } else { ProgressBar::hidden() };
+    let bar = if opts.progress {
+        ProgressBar::new(opts.max_k as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
-        ProgressStyle::with_template("elbow k-means {bar:30} {pos}/{len} k done [{elapsed}]").expect("valid template"),
+        ProgressStyle::with_template("elbow k-means {bar:30} {pos}/{len} k done [{elapsed}]")
+            .expect("valid template"),
     );
-    let fits = kmeans::elbow(&data, opts.max_k, &opts.kmeans, opts.threads, &|_| bar.inc(1))?;
+    let fits = kmeans::elbow(&data, opts.max_k, &opts.kmeans, opts.threads, &|_| {
+        bar.inc(1)
+    })?;
     bar.finish_and_clear();
     timings.push(("elbow k-means", t.elapsed()));
     let elbow: Vec<(usize, f64)> = fits.iter().map(|(k, f)| (*k, f.inertia)).collect();
@@ -165,14 +184,24 @@ pub fn compute(opts: &Options) -> Result<Outcome> {
 
     // Number our clusters like the original's, so that "cluster 5" means the same thing.
     let reference = read_reference(&opts.reference)?;
-    let (order, reference_distance): (Vec<usize>, Vec<Option<f64>>) = if reference.nrows() == opts.k {
+    let (order, reference_distance): (Vec<usize>, Vec<Option<f64>>) = if reference.nrows() == opts.k
+    {
         let m = kmeans::match_to_references(final_fit.centroids.view(), reference.view());
         let d = (0..opts.k)
-            .map(|c| Some(kmeans::squared_distance(final_fit.centroids.row(c), reference.row(m[c])).sqrt()))
+            .map(|c| {
+                Some(
+                    kmeans::squared_distance(final_fit.centroids.row(c), reference.row(m[c]))
+                        .sqrt(),
+                )
+            })
             .collect();
         (m, d)
     } else {
-        tracing::warn!(k = opts.k, reference_rows = reference.nrows(), "reference has another k; clusters keep k-means order");
+        tracing::warn!(
+            k = opts.k,
+            reference_rows = reference.nrows(),
+            "reference has another k; clusters keep k-means order"
+        );
         ((0..opts.k).collect(), vec![None; opts.k])
     };
     let mut centroids = Array2::<f64>::zeros(final_fit.centroids.dim());
@@ -211,18 +240,28 @@ pub fn compute(opts: &Options) -> Result<Outcome> {
 
 /// The nine feature columns of the reference table, one row per cluster, ordered by `Assignments`.
 fn read_reference(path: &Path) -> Result<Array2<f64>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let headers = reader.headers()?.clone();
     let col = |name: &str| {
-        headers.iter().position(|h| h == name).with_context(|| format!("{} has no column {name}", path.display()))
+        headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("{} has no column {name}", path.display()))
     };
     let idx: Vec<usize> = FEATURES.iter().map(|f| col(f)).collect::<Result<_>>()?;
     let assign = col("Assignments")?;
     let mut rows: Vec<(i64, Vec<f64>)> = Vec::new();
     for rec in reader.records() {
         let rec = rec?;
-        let a: i64 = rec[assign].trim().parse().context("Assignments is not an integer")?;
-        let v = idx.iter().map(|&i| rec[i].trim().parse::<f64>().context("bad reference value")).collect::<Result<_>>()?;
+        let a: i64 = rec[assign]
+            .trim()
+            .parse()
+            .context("Assignments is not an integer")?;
+        let v = idx
+            .iter()
+            .map(|&i| rec[i].trim().parse::<f64>().context("bad reference value"))
+            .collect::<Result<_>>()?;
         rows.push((a, v));
     }
     rows.sort_by_key(|(a, _)| *a);
@@ -232,8 +271,22 @@ fn read_reference(path: &Path) -> Result<Array2<f64>> {
 
 /// Every numeric column averaged per cluster, for the `clusters` table.
 const MEAN_COLUMNS: [&str; 17] = [
-    "popularity", "duration_ms", "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "loudness_scale", "tempo_scale", "duration_scale",
+    "popularity",
+    "duration_ms",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "loudness_scale",
+    "tempo_scale",
+    "duration_scale",
     "popularity_scale",
 ];
 
@@ -241,19 +294,37 @@ fn mean_values(r: &Row) -> [f64; 17] {
     let t = &r.clean.track;
     let s = &r.scaled;
     [
-        t.popularity, t.duration_ms, t.danceability, t.energy, t.key as f64, t.loudness, t.mode as f64,
-        t.speechiness, t.acousticness, t.instrumentalness, t.liveness, t.valence, t.tempo, s.loudness_scale,
-        s.tempo_scale, s.duration_scale, s.popularity_scale,
+        t.popularity,
+        t.duration_ms,
+        t.danceability,
+        t.energy,
+        t.key as f64,
+        t.loudness,
+        t.mode as f64,
+        t.speechiness,
+        t.acousticness,
+        t.instrumentalness,
+        t.liveness,
+        t.valence,
+        t.tempo,
+        s.loudness_scale,
+        s.tempo_scale,
+        s.duration_scale,
+        s.popularity_scale,
     ]
 }
 
 pub const NEAREST_PER_CLUSTER: usize = 10;
 const TOP_GENRES: usize = 15;
 
-fn summarise(rows: &[Row], centroids: &Array2<f64>, ref_dist: &[Option<f64>]) -> Vec<ClusterSummary> {
+fn summarise(
+    rows: &[Row],
+    centroids: &Array2<f64>,
+    ref_dist: &[Option<f64>],
+) -> Vec<ClusterSummary> {
     let k = centroids.nrows();
     let mut out = Vec::with_capacity(k);
-    for c in 0..k {
+    for (c, &reference_distance) in ref_dist.iter().enumerate().take(k) {
         let members: Vec<&Row> = rows.iter().filter(|r| r.cluster == c).collect();
         let mut sums = [0f64; 17];
         let mut genre_counts: BTreeMap<&str, u64> = BTreeMap::new();
@@ -262,20 +333,39 @@ fn summarise(rows: &[Row], centroids: &Array2<f64>, ref_dist: &[Option<f64>]) ->
                 *s += v;
             }
             // A genre counts once per track, however many of its artists share it.
-            let genres: std::collections::BTreeSet<&str> =
-                r.clean.genres.iter().flatten().map(String::as_str).collect();
+            let genres: std::collections::BTreeSet<&str> = r
+                .clean
+                .genres
+                .iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
             for g in genres {
                 *genre_counts.entry(g).or_default() += 1;
             }
         }
         let n = members.len().max(1) as f64;
-        let means = MEAN_COLUMNS.iter().zip(sums).map(|(name, s)| (*name, s / n)).collect();
+        let means = MEAN_COLUMNS
+            .iter()
+            .zip(sums)
+            .map(|(name, s)| (*name, s / n))
+            .collect();
         let mut top: Vec<(&str, u64)> = genre_counts.into_iter().collect();
         top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let top_genres: Vec<GenreCount> =
-            top.into_iter().take(TOP_GENRES).map(|(g, count)| GenreCount { genre: g.to_string(), count }).collect();
+        let top_genres: Vec<GenreCount> = top
+            .into_iter()
+            .take(TOP_GENRES)
+            .map(|(g, count)| GenreCount {
+                genre: g.to_string(),
+                count,
+            })
+            .collect();
         let mut near = members.clone();
-        near.sort_by(|a, b| a.distance.total_cmp(&b.distance).then_with(|| a.clean.track.id.cmp(&b.clean.track.id)));
+        near.sort_by(|a, b| {
+            a.distance
+                .total_cmp(&b.distance)
+                .then_with(|| a.clean.track.id.cmp(&b.clean.track.id))
+        });
         let nearest = near
             .iter()
             .take(NEAREST_PER_CLUSTER)
@@ -300,7 +390,7 @@ fn summarise(rows: &[Row], centroids: &Array2<f64>, ref_dist: &[Option<f64>]) ->
             means,
             top_genres,
             nearest,
-            reference_distance: ref_dist[c],
+            reference_distance,
         });
     }
     out
@@ -315,14 +405,16 @@ pub fn title_items(rows: &[Row], with_ids: bool) -> Vec<TitleItem> {
         if t.name.is_empty() {
             continue; // an empty string cannot be a DynamoDB key
         }
-        let item = by_title.entry(t.name.as_str()).or_insert_with(|| TitleItem {
-            name: t.name.clone(),
-            artists: Vec::new(),
-            genres: Vec::new(),
-            assignments: Vec::new(),
-            id: with_ids.then(Vec::new),
-            name_folded: fold_name(&t.name),
-        });
+        let item = by_title
+            .entry(t.name.as_str())
+            .or_insert_with(|| TitleItem {
+                name: t.name.clone(),
+                artists: Vec::new(),
+                genres: Vec::new(),
+                assignments: Vec::new(),
+                id: with_ids.then(Vec::new),
+                name_folded: fold_name(&t.name),
+            });
         for (artist, genres) in t.artists.iter().zip(&r.clean.genres) {
             if genres.is_empty() {
                 continue;
@@ -338,8 +430,15 @@ pub fn title_items(rows: &[Row], with_ids: bool) -> Vec<TitleItem> {
     by_title.into_values().collect()
 }
 
-pub fn assignment_items(rows: &[Row], clusters: &[ClusterSummary], seed: u64) -> Vec<AssignmentItem> {
-    let by_id: std::collections::HashMap<&str, &Row> = rows.iter().map(|r| (r.clean.track.id.as_str(), r)).collect();
+pub fn assignment_items(
+    rows: &[Row],
+    clusters: &[ClusterSummary],
+    seed: u64,
+) -> Vec<AssignmentItem> {
+    let by_id: std::collections::HashMap<&str, &Row> = rows
+        .iter()
+        .map(|r| (r.clean.track.id.as_str(), r))
+        .collect();
     let mut out = Vec::new();
     for c in clusters {
         for (i, n) in c.nearest.iter().enumerate() {
@@ -353,7 +452,7 @@ pub fn assignment_items(rows: &[Row], clusters: &[ClusterSummary], seed: u64) ->
             });
         }
     }
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5EED_0F_7AB1E);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x05EE_D0F7_AB1E);
     for r in rows {
         out.push(AssignmentItem {
             assignments: r.cluster as u8,
@@ -368,7 +467,9 @@ pub fn assignment_items(rows: &[Row], clusters: &[ClusterSummary], seed: u64) ->
 
 fn write_jsonl<T: serde::Serialize>(path: &Path, items: &[T]) -> Result<()> {
     let tmp = path.with_extension("jsonl.tmp");
-    let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?);
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+    );
     for item in items {
         serde_json::to_writer(&mut w, item)?;
         w.write_all(b"\n")?;
@@ -387,7 +488,8 @@ pub struct Written {
 /// Write the SQLite store and the item files. Each file is written beside its final name and
 /// renamed into place, so a crash never leaves a half-written store where a server would open it.
 pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
-    std::fs::create_dir_all(&opts.out_dir).with_context(|| format!("creating {}", opts.out_dir.display()))?;
+    std::fs::create_dir_all(&opts.out_dir)
+        .with_context(|| format!("creating {}", opts.out_dir.display()))?;
     let sqlite = opts.out_dir.join("musicData.sqlite");
     crate::sqlite_out::write(&sqlite, opts, outcome)?;
     let mut written = Vec::new();
@@ -395,9 +497,21 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
     let with_ids = title_items(&outcome.rows, true);
     let assignments = assignment_items(&outcome.rows, &outcome.clusters, opts.kmeans.seed);
     for (name, n, path) in [
-        (items::ITEMS_TRACKS, tracks.len(), opts.out_dir.join(items::ITEMS_TRACKS)),
-        (items::ITEMS_TRACKS_WITH_IDS, with_ids.len(), opts.out_dir.join(items::ITEMS_TRACKS_WITH_IDS)),
-        (items::ITEMS_ASSIGNMENTS, assignments.len(), opts.out_dir.join(items::ITEMS_ASSIGNMENTS)),
+        (
+            items::ITEMS_TRACKS,
+            tracks.len(),
+            opts.out_dir.join(items::ITEMS_TRACKS),
+        ),
+        (
+            items::ITEMS_TRACKS_WITH_IDS,
+            with_ids.len(),
+            opts.out_dir.join(items::ITEMS_TRACKS_WITH_IDS),
+        ),
+        (
+            items::ITEMS_ASSIGNMENTS,
+            assignments.len(),
+            opts.out_dir.join(items::ITEMS_ASSIGNMENTS),
+        ),
     ] {
         match name {
             items::ITEMS_TRACKS => write_jsonl(&path, &tracks)?,
@@ -406,5 +520,8 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
         }
         written.push((path, n));
     }
-    Ok(Written { sqlite, items: written })
+    Ok(Written {
+        sqlite,
+        items: written,
+    })
 }

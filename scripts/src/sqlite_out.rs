@@ -14,8 +14,16 @@ use music_shared::{fold_name, FEATURES};
 
 /// Load a small CSV into a table of the same column order. `integers` lists the INTEGER columns,
 /// `texts` the TEXT ones; the rest are REAL. Empty or non-numeric cells become NULL.
-fn load_csv(conn: &Connection, path: &Path, table: &str, integers: &[&str], texts: &[&str], key: Option<&str>) -> Result<usize> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+fn load_csv(
+    conn: &Connection,
+    path: &Path,
+    table: &str,
+    integers: &[&str],
+    texts: &[&str],
+    key: Option<&str>,
+) -> Result<usize> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let headers: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
     let cols: Vec<String> = headers
         .iter()
@@ -27,7 +35,11 @@ fn load_csv(conn: &Connection, path: &Path, table: &str, integers: &[&str], text
             } else {
                 "REAL"
             };
-            let pk = if Some(h.as_str()) == key { " PRIMARY KEY" } else { "" };
+            let pk = if Some(h.as_str()) == key {
+                " PRIMARY KEY"
+            } else {
+                ""
+            };
             format!("\"{h}\" {ty}{pk}")
         })
         .collect();
@@ -46,9 +58,13 @@ fn load_csv(conn: &Connection, path: &Path, table: &str, integers: &[&str], text
                 if texts.contains(&h.as_str()) {
                     Value::Text(v.to_string())
                 } else if integers.contains(&h.as_str()) {
-                    v.parse::<f64>().map_or(Value::Null, |x| Value::Integer(x as i64))
+                    v.parse::<f64>()
+                        .map_or(Value::Null, |x| Value::Integer(x as i64))
                 } else {
-                    v.parse::<f64>().ok().filter(|x| x.is_finite()).map_or(Value::Null, Value::Real)
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .map_or(Value::Null, Value::Real)
                 }
             })
             .collect();
@@ -109,27 +125,78 @@ pub fn write(path: &Path, opts: &Options, o: &Outcome) -> Result<()> {
     let tmp = path.with_extension("sqlite.tmp");
     let _ = std::fs::remove_file(&tmp);
     let mut conn = Connection::open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 4096;")?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 4096;",
+    )?;
     let tx = conn.transaction()?;
     let raw = &opts.raw_dir;
     let ints = ["year", "key", "mode"];
-    load_csv(&tx, &raw.join("data_by_year.csv"), "data_by_year", &ints, &[], Some("year"))?;
-    load_csv(&tx, &raw.join("top_51_genres.csv"), "top_51_genres", &ints, &["genres"], Some("genres"))?;
-    load_csv(&tx, &raw.join("data_by_genres.csv"), "data_by_genres", &ints, &["genres"], Some("genres"))?;
+    load_csv(
+        &tx,
+        &raw.join("data_by_year.csv"),
+        "data_by_year",
+        &ints,
+        &[],
+        Some("year"),
+    )?;
+    load_csv(
+        &tx,
+        &raw.join("top_51_genres.csv"),
+        "top_51_genres",
+        &ints,
+        &["genres"],
+        Some("genres"),
+    )?;
+    load_csv(
+        &tx,
+        &raw.join("data_by_genres.csv"),
+        "data_by_genres",
+        &ints,
+        &["genres"],
+        Some("genres"),
+    )?;
     tx.execute_batch(SCHEMA)?;
 
     // Clean_Artists, derived from the artist table as the original's notebook did.
-    let min_loudness = o.artists.iter().filter_map(|a| a.loudness).fold(0.0, f64::min);
+    let min_loudness = o
+        .artists
+        .iter()
+        .filter_map(|a| a.loudness)
+        .fold(0.0, f64::min);
     {
-        let mut stmt = tx.prepare("INSERT INTO Clean_Artists VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")?;
+        let mut stmt = tx.prepare(
+            "INSERT INTO Clean_Artists VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        )?;
         for a in &o.artists {
             let duration_s = a.duration_ms.map(|d| d / 1000.0);
-            let loudness_scale = a.loudness.map(|l| if min_loudness == 0.0 { 0.0 } else { round2(1.0 - l / min_loudness) });
+            let loudness_scale = a.loudness.map(|l| {
+                if min_loudness == 0.0 {
+                    0.0
+                } else {
+                    round2(1.0 - l / min_loudness)
+                }
+            });
             stmt.execute(params![
-                a.mode, a.count, a.acousticness, a.artists, a.danceability, a.duration_ms, a.energy,
-                a.instrumentalness, a.liveness, a.loudness, a.speechiness, a.tempo.map(round2), a.valence,
-                a.popularity.map(round2), a.key, duration_s, duration_s.map(|s| round2(s / 60.0)), loudness_scale,
-                fold_name(&a.artists), serde_json::to_string(&a.genres)?,
+                a.mode,
+                a.count,
+                a.acousticness,
+                a.artists,
+                a.danceability,
+                a.duration_ms,
+                a.energy,
+                a.instrumentalness,
+                a.liveness,
+                a.loudness,
+                a.speechiness,
+                a.tempo.map(round2),
+                a.valence,
+                a.popularity.map(round2),
+                a.key,
+                duration_s,
+                duration_s.map(|s| round2(s / 60.0)),
+                loudness_scale,
+                fold_name(&a.artists),
+                serde_json::to_string(&a.genres)?,
             ])?;
         }
     }
@@ -137,7 +204,13 @@ pub fn write(path: &Path, opts: &Options, o: &Outcome) -> Result<()> {
         let mut stmt = tx.prepare("INSERT INTO fixed_song_combined VALUES (?,?,?,?,?)")?;
         for c in &o.clusters {
             for n in &c.nearest {
-                stmt.execute(params![n.name, n.id, music_shared::pylist::repr_str_list(&n.artists), c.cluster as i64, n.distance])?;
+                stmt.execute(params![
+                    n.name,
+                    n.id,
+                    music_shared::pylist::repr_str_list(&n.artists),
+                    c.cluster as i64,
+                    n.distance
+                ])?;
             }
         }
     }
@@ -150,18 +223,57 @@ pub fn write(path: &Path, opts: &Options, o: &Outcome) -> Result<()> {
         for r in &o.rows {
             let t = &r.clean.track;
             let s = &r.scaled;
-            random.execute(params![t.id, t.name, music_shared::pylist::repr_str_list(&t.artists), r.cluster as i64])?;
-            let artists_folded = t.artists.iter().map(|a| fold_name(a)).collect::<Vec<_>>().join("\u{1f}");
+            random.execute(params![
+                t.id,
+                t.name,
+                music_shared::pylist::repr_str_list(&t.artists),
+                r.cluster as i64
+            ])?;
+            let artists_folded = t
+                .artists
+                .iter()
+                .map(|a| fold_name(a))
+                .collect::<Vec<_>>()
+                .join("\u{1f}");
             track.execute(params![
-                t.id, t.name, serde_json::to_string(&t.artists)?, serde_json::to_string(&t.artist_ids)?,
-                serde_json::to_string(&r.clean.genres)?, t.year, t.release_date, t.popularity, t.explicit,
-                t.duration_ms, t.key, t.mode, t.danceability, t.energy, t.loudness, t.speechiness,
-                t.acousticness, t.instrumentalness, t.liveness, t.valence, t.tempo, s.loudness_scale,
-                s.tempo_scale, s.duration_scale, s.popularity_scale, r.cluster as i64, r.distance,
-                fold_name(&t.name), artists_folded,
+                t.id,
+                t.name,
+                serde_json::to_string(&t.artists)?,
+                serde_json::to_string(&t.artist_ids)?,
+                serde_json::to_string(&r.clean.genres)?,
+                t.year,
+                t.release_date,
+                t.popularity,
+                t.explicit,
+                t.duration_ms,
+                t.key,
+                t.mode,
+                t.danceability,
+                t.energy,
+                t.loudness,
+                t.speechiness,
+                t.acousticness,
+                t.instrumentalness,
+                t.liveness,
+                t.valence,
+                t.tempo,
+                s.loudness_scale,
+                s.tempo_scale,
+                s.duration_scale,
+                s.popularity_scale,
+                r.cluster as i64,
+                r.distance,
+                fold_name(&t.name),
+                artists_folded,
             ])?;
             for (i, (a, g)) in t.artists.iter().zip(&r.clean.genres).enumerate() {
-                artist.execute(params![t.id, i as i64, a, fold_name(a), serde_json::to_string(g)?])?;
+                artist.execute(params![
+                    t.id,
+                    i as i64,
+                    a,
+                    fold_name(a),
+                    serde_json::to_string(g)?
+                ])?;
             }
         }
     }
@@ -174,17 +286,29 @@ pub fn write(path: &Path, opts: &Options, o: &Outcome) -> Result<()> {
     {
         let mut stmt = tx.prepare("INSERT INTO clusters VALUES (?,?,?,?,?,?,?,?)")?;
         for c in &o.clusters {
-            let centroid: serde_json::Map<String, serde_json::Value> =
-                FEATURES.iter().zip(&c.centroid).map(|(f, v)| (f.to_string(), (*v).into())).collect();
+            let centroid: serde_json::Map<String, serde_json::Value> = FEATURES
+                .iter()
+                .zip(&c.centroid)
+                .map(|(f, v)| (f.to_string(), (*v).into()))
+                .collect();
             stmt.execute(params![
-                c.cluster as i64, c.label, c.size as i64, serde_json::to_string(&centroid)?,
-                serde_json::to_string(&c.means)?, serde_json::to_string(&c.top_genres)?,
-                serde_json::to_string(&c.nearest)?, c.reference_distance,
+                c.cluster as i64,
+                c.label,
+                c.size as i64,
+                serde_json::to_string(&centroid)?,
+                serde_json::to_string(&c.means)?,
+                serde_json::to_string(&c.top_genres)?,
+                serde_json::to_string(&c.nearest)?,
+                c.reference_distance,
             ])?;
         }
     }
     {
-        let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = |p: &Path| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
         let e = &o.extremes;
         let info = [
             ("tracks_file", name(&opts.tracks)),

@@ -7,7 +7,10 @@ use crate::FEATURES;
 
 /// Index of a feature in [`FEATURES`].
 fn at(centroid: &[f64], name: &str) -> f64 {
-    FEATURES.iter().position(|f| *f == name).map_or(0.0, |i| centroid[i])
+    FEATURES
+        .iter()
+        .position(|f| *f == name)
+        .map_or(0.0, |i| centroid[i])
 }
 
 /// A short label for a cluster, read off its centroid by fixed rules over the features (not
@@ -15,8 +18,16 @@ fn at(centroid: &[f64], name: &str) -> f64 {
 /// first (audiobooks and radio plays stand apart from everything), then instrumentalness split by
 /// mood, then liveness, acousticness and energy.
 pub fn describe(centroid: &[f64]) -> &'static str {
-    let (speech, instr, live) = (at(centroid, "speechiness"), at(centroid, "instrumentalness"), at(centroid, "liveness"));
-    let (acoustic, energy, valence) = (at(centroid, "acousticness"), at(centroid, "energy"), at(centroid, "valence"));
+    let (speech, instr, live) = (
+        at(centroid, "speechiness"),
+        at(centroid, "instrumentalness"),
+        at(centroid, "liveness"),
+    );
+    let (acoustic, energy, valence) = (
+        at(centroid, "acousticness"),
+        at(centroid, "energy"),
+        at(centroid, "valence"),
+    );
     if speech >= 0.5 {
         "spoken word"
     } else if instr >= 0.5 && valence < 0.4 {

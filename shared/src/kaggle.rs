@@ -37,7 +37,10 @@ pub struct TrackFile {
 }
 
 fn open(path: &Path) -> Result<Box<dyn Read>, ModelError> {
-    let file = File::open(path).map_err(|source| ModelError::Io { path: path.into(), source })?;
+    let file = File::open(path).map_err(|source| ModelError::Io {
+        path: path.into(),
+        source,
+    })?;
     let reader = BufReader::with_capacity(1 << 20, file);
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(reader)))
@@ -47,7 +50,9 @@ fn open(path: &Path) -> Result<Box<dyn Read>, ModelError> {
 }
 
 fn csv_reader(path: &Path) -> Result<csv::Reader<Box<dyn Read>>, ModelError> {
-    Ok(csv::ReaderBuilder::new().flexible(true).from_reader(open(path)?))
+    Ok(csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(open(path)?))
 }
 
 /// Column positions looked up by name.
@@ -58,8 +63,14 @@ struct Columns {
 
 impl Columns {
     fn new(path: &Path, headers: &csv::StringRecord) -> Self {
-        let names = headers.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
-        Columns { path: path.into(), names }
+        let names = headers
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        Columns {
+            path: path.into(),
+            names,
+        }
     }
     fn has(&self, name: &str) -> bool {
         self.names.iter().any(|n| n == name)
@@ -70,18 +81,30 @@ impl Columns {
         self.names
             .iter()
             .rposition(|n| n == name)
-            .or_else(|| self.names.iter().rposition(|n| n.eq_ignore_ascii_case(name)))
-            .ok_or_else(|| ModelError::MissingColumn { path: self.path.clone(), column: name.into() })
+            .or_else(|| {
+                self.names
+                    .iter()
+                    .rposition(|n| n.eq_ignore_ascii_case(name))
+            })
+            .ok_or_else(|| ModelError::MissingColumn {
+                path: self.path.clone(),
+                column: name.into(),
+            })
     }
 }
 
 fn csv_err(path: &Path) -> impl Fn(csv::Error) -> ModelError + '_ {
-    move |source| ModelError::Csv { path: path.into(), source }
+    move |source| ModelError::Csv {
+        path: path.into(),
+        source,
+    }
 }
 
 fn num(field: Option<&str>, what: &str) -> Result<f64, String> {
     let text = field.ok_or_else(|| format!("missing {what}"))?.trim();
-    let value: f64 = text.parse().map_err(|_| format!("{what} is not a number: {text:?}"))?;
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{what} is not a number: {text:?}"))?;
     if value.is_finite() {
         Ok(value)
     } else {
@@ -90,7 +113,9 @@ fn num(field: Option<&str>, what: &str) -> Result<f64, String> {
 }
 
 fn opt_num(field: Option<&str>) -> Option<f64> {
-    field.and_then(|t| t.trim().parse::<f64>().ok()).filter(|v| v.is_finite())
+    field
+        .and_then(|t| t.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite())
 }
 
 fn flag(field: Option<&str>) -> bool {
@@ -113,13 +138,28 @@ pub fn read_tracks(path: &Path) -> Result<TrackFile, ModelError> {
     };
     let c = |n: &str| cols.find(n);
     let (id, name, artists) = (c("id")?, c("name")?, c("artists")?);
-    let id_artists = if schema == TrackSchema::Kaggle2021 { Some(c("id_artists")?) } else { None };
+    let id_artists = if schema == TrackSchema::Kaggle2021 {
+        Some(c("id_artists")?)
+    } else {
+        None
+    };
     let year = cols.find("year").ok();
     let release = cols.find("release_date").ok();
     let explicit = cols.find("explicit").ok();
     let numeric = [
-        "popularity", "duration_ms", "key", "mode", "danceability", "energy", "loudness", "speechiness",
-        "acousticness", "instrumentalness", "liveness", "valence", "tempo",
+        "popularity",
+        "duration_ms",
+        "key",
+        "mode",
+        "danceability",
+        "energy",
+        "loudness",
+        "speechiness",
+        "acousticness",
+        "instrumentalness",
+        "liveness",
+        "valence",
+        "tempo",
     ];
     let num_idx: Vec<usize> = numeric.iter().map(|n| c(n)).collect::<Result<_, _>>()?;
 
@@ -133,7 +173,10 @@ pub fn read_tracks(path: &Path) -> Result<TrackFile, ModelError> {
             Err(e) => {
                 // A broken row (bad quoting, invalid UTF-8) is skipped and counted, not fatal.
                 let line = e.position().map_or(0, |p| p.line());
-                rejected.push(Rejected { line, reason: e.to_string() });
+                rejected.push(Rejected {
+                    line,
+                    reason: e.to_string(),
+                });
                 continue;
             }
         }
@@ -144,13 +187,18 @@ pub fn read_tracks(path: &Path) -> Result<TrackFile, ModelError> {
             for (slot, (&i, what)) in v.iter_mut().zip(num_idx.iter().zip(numeric)) {
                 *slot = num(get(i), what)?;
             }
-            let artist_names = parse_str_list(get(artists).unwrap_or("")).map_err(|e| e.to_string())?;
+            let artist_names =
+                parse_str_list(get(artists).unwrap_or("")).map_err(|e| e.to_string())?;
             let artist_ids = match id_artists {
                 Some(i) => parse_str_list(get(i).unwrap_or("")).map_err(|e| e.to_string())?,
                 None => Vec::new(),
             };
             if !artist_ids.is_empty() && artist_ids.len() != artist_names.len() {
-                return Err(format!("{} artists but {} artist ids", artist_names.len(), artist_ids.len()));
+                return Err(format!(
+                    "{} artists but {} artist ids",
+                    artist_names.len(),
+                    artist_ids.len()
+                ));
             }
             let track_id = get(id).unwrap_or("").trim().to_string();
             if track_id.is_empty() {
@@ -158,7 +206,7 @@ pub fn read_tracks(path: &Path) -> Result<TrackFile, ModelError> {
             }
             let release_date = release.and_then(get).unwrap_or("").trim().to_string();
             let year = year
-                .and_then(|i| get(i))
+                .and_then(get)
                 .and_then(|y| y.trim().parse::<f64>().ok())
                 .map(|y| y as i32)
                 .or_else(|| release_date.get(..4).and_then(|y| y.parse().ok()));
@@ -190,7 +238,11 @@ pub fn read_tracks(path: &Path) -> Result<TrackFile, ModelError> {
             Err(reason) => rejected.push(Rejected { line, reason }),
         }
     }
-    Ok(TrackFile { schema, tracks, rejected })
+    Ok(TrackFile {
+        schema,
+        tracks,
+        rejected,
+    })
 }
 
 /// The artist table: 2020 `data_w_genres.csv` (rows with features, keyed by name) or 2021
@@ -206,29 +258,53 @@ pub fn read_artists(path: &Path) -> Result<ArtistFile, ModelError> {
     let mut reader = csv_reader(path)?;
     let cols = Columns::new(path, reader.headers().map_err(csv_err(path))?);
     let by_id = cols.has("id") && cols.has("name") && cols.has("genres");
-    if !by_id && !(cols.has("artists") && cols.has("genres")) {
+    let by_name = cols.has("artists") && cols.has("genres");
+    if !by_id && !by_name {
         return Err(ModelError::UnknownSchema {
             path: path.into(),
             detail: "expected columns artists,genres (2020) or id,name,genres (2021)".into(),
         });
     }
     let genres_col = cols.find("genres")?;
-    let mut out = ArtistFile { genres: GenreIndex::default(), rows: Vec::new(), rejected: Vec::new() };
+    let mut out = ArtistFile {
+        genres: GenreIndex::default(),
+        rows: Vec::new(),
+        rejected: Vec::new(),
+    };
     let mut record = csv::StringRecord::new();
     let feature = |n: &str| cols.find(n).ok();
     let f = [
-        "acousticness", "danceability", "duration_ms", "energy", "instrumentalness", "liveness", "loudness",
-        "speechiness", "tempo", "valence", "popularity", "key", "mode", "count",
+        "acousticness",
+        "danceability",
+        "duration_ms",
+        "energy",
+        "instrumentalness",
+        "liveness",
+        "loudness",
+        "speechiness",
+        "tempo",
+        "valence",
+        "popularity",
+        "key",
+        "mode",
+        "count",
     ]
     .map(feature);
-    let (id_col, name_col) = if by_id { (Some(cols.find("id")?), cols.find("name")?) } else { (None, cols.find("artists")?) };
+    let (id_col, name_col) = if by_id {
+        (Some(cols.find("id")?), cols.find("name")?)
+    } else {
+        (None, cols.find("artists")?)
+    };
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                out.rejected.push(Rejected { line, reason: e.to_string() });
+                out.rejected.push(Rejected {
+                    line,
+                    reason: e.to_string(),
+                });
                 continue;
             }
         }
@@ -236,16 +312,24 @@ pub fn read_artists(path: &Path) -> Result<ArtistFile, ModelError> {
         let genres = match parse_str_list(record.get(genres_col).unwrap_or("")) {
             Ok(g) => g,
             Err(e) => {
-                out.rejected.push(Rejected { line, reason: e.to_string() });
+                out.rejected.push(Rejected {
+                    line,
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
         let name = record.get(name_col).unwrap_or("").to_string();
         if let Some(id) = id_col.and_then(|i| record.get(i)) {
-            out.genres.by_id.insert(id.trim().to_string(), genres.clone());
+            out.genres
+                .by_id
+                .insert(id.trim().to_string(), genres.clone());
         }
         // First occurrence wins for duplicate names, so the index is independent of hash order.
-        out.genres.by_name.entry(name.clone()).or_insert_with(|| genres.clone());
+        out.genres
+            .by_name
+            .entry(name.clone())
+            .or_insert_with(|| genres.clone());
         if !by_id {
             let v = |i: usize| opt_num(f[i].and_then(|c| record.get(c)));
             out.rows.push(ArtistRow {

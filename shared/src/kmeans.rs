@@ -33,7 +33,12 @@ pub struct KMeansConfig {
 
 impl Default for KMeansConfig {
     fn default() -> Self {
-        KMeansConfig { seed: 42, n_init: 4, max_iter: 300, tolerance: 1e-6 }
+        KMeansConfig {
+            seed: 42,
+            n_init: 4,
+            max_iter: 300,
+            tolerance: 1e-6,
+        }
     }
 }
 
@@ -52,7 +57,10 @@ pub fn assign(data: ArrayView2<f64>, centroids: ArrayView2<f64>) -> (Vec<usize>,
             .into_iter()
             .map(|c| squared_distance(row, c))
             .enumerate()
-            .fold((0, f64::INFINITY), |acc, (i, d)| if d < acc.1 { (i, d) } else { acc });
+            .fold(
+                (0, f64::INFINITY),
+                |acc, (i, d)| if d < acc.1 { (i, d) } else { acc },
+            );
         assignments.push(best);
         distances.push(d2.sqrt());
         inertia += d2;
@@ -64,9 +72,13 @@ pub fn assign(data: ArrayView2<f64>, centroids: ArrayView2<f64>) -> (Vec<usize>,
 /// own, reproducible, random stream.
 pub fn fit(data: &Array2<f64>, k: usize, cfg: &KMeansConfig) -> Result<Clustering, ModelError> {
     if data.nrows() < k {
-        return Err(ModelError::KMeans(format!("{} rows cannot make {k} clusters", data.nrows())));
+        return Err(ModelError::KMeans(format!(
+            "{} rows cannot make {k} clusters",
+            data.nrows()
+        )));
     }
-    let rng = Xoshiro256Plus::seed_from_u64(cfg.seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let rng =
+        Xoshiro256Plus::seed_from_u64(cfg.seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let dataset = DatasetBase::from(data.view());
     let model = KMeans::params_with_rng(k, rng)
         .n_runs(cfg.n_init.max(1))
@@ -79,7 +91,12 @@ pub fn fit(data: &Array2<f64>, k: usize, cfg: &KMeansConfig) -> Result<Clusterin
         .map_err(|e| ModelError::KMeans(e.to_string()))?;
     let centroids = model.centroids().clone();
     let (assignments, distances, inertia) = assign(data.view(), centroids.view());
-    Ok(Clustering { centroids, assignments, distances, inertia })
+    Ok(Clustering {
+        centroids,
+        assignments,
+        distances,
+        inertia,
+    })
 }
 
 /// Inertia for k = 1..=max_k, computed on up to `threads` threads (each k is independent).
@@ -104,13 +121,19 @@ pub fn elbow(
                 let k = max_k + 1 - i;
                 let r = fit(data, k, cfg);
                 on_done(k);
-                results.lock().expect("no thread panics while holding it").push((k, r));
+                results
+                    .lock()
+                    .expect("no thread panics while holding it")
+                    .push((k, r));
             });
         }
     });
     let mut results = results.into_inner().expect("threads joined");
     results.sort_by_key(|(k, _)| *k);
-    results.into_iter().map(|(k, r)| r.map(|f| (k, f))).collect()
+    results
+        .into_iter()
+        .map(|(k, r)| r.map(|f| (k, f)))
+        .collect()
 }
 
 /// A one-to-one matching of `centroids` to `references` (both k x d) minimising the total
@@ -123,7 +146,13 @@ pub fn match_to_references(centroids: ArrayView2<f64>, references: ArrayView2<f6
     let cost: Vec<Vec<f64>> = centroids
         .rows()
         .into_iter()
-        .map(|c| references.rows().into_iter().map(|r| squared_distance(c, r).sqrt()).collect())
+        .map(|c| {
+            references
+                .rows()
+                .into_iter()
+                .map(|r| squared_distance(c, r).sqrt())
+                .collect()
+        })
         .collect();
     let full = 1usize << k;
     // best[mask]: least cost of giving the first popcount(mask) centroids the references in mask.
@@ -169,10 +198,16 @@ mod tests {
         // Greedy (centroid 0 takes its nearest, reference 0) costs 0.9 + 6.0; swapping costs 5.0 + 0.1.
         let centroids = array![[0.0], [1.0]];
         let references = array![[0.9], [-5.0]];
-        assert_eq!(match_to_references(centroids.view(), references.view()), vec![1, 0]);
+        assert_eq!(
+            match_to_references(centroids.view(), references.view()),
+            vec![1, 0]
+        );
         let centroids = array![[0.0], [3.0], [5.0]];
         let references = array![[5.1], [0.2], [2.9]];
-        assert_eq!(match_to_references(centroids.view(), references.view()), vec![1, 2, 0]);
+        assert_eq!(
+            match_to_references(centroids.view(), references.view()),
+            vec![1, 2, 0]
+        );
     }
 
     #[test]
@@ -191,7 +226,9 @@ mod tests {
         assert_eq!(a.assignments, b.assignments);
         assert_eq!(a.inertia.to_bits(), b.inertia.to_bits());
         assert!(a.inertia < 0.01, "three tight blobs, inertia {}", a.inertia);
-        let sizes = (0..3).map(|c| a.assignments.iter().filter(|&&x| x == c).count()).collect::<Vec<_>>();
+        let sizes = (0..3)
+            .map(|c| a.assignments.iter().filter(|&&x| x == c).count())
+            .collect::<Vec<_>>();
         assert_eq!(sizes, vec![30, 30, 30]);
     }
 }

@@ -27,9 +27,15 @@ pub fn parse_str_list(text: &str) -> Result<Vec<String>, ModelError> {
                             Some('n') => item.push('\n'),
                             Some('t') => item.push('\t'),
                             Some('r') => item.push('\r'),
-                            Some('x') => item.push(hex_char(&mut chars, 2).ok_or_else(|| err("bad \\x escape"))?),
-                            Some('u') => item.push(hex_char(&mut chars, 4).ok_or_else(|| err("bad \\u escape"))?),
-                            Some('U') => item.push(hex_char(&mut chars, 8).ok_or_else(|| err("bad \\U escape"))?),
+                            Some('x') => item.push(
+                                hex_char(&mut chars, 2).ok_or_else(|| err("bad \\x escape"))?,
+                            ),
+                            Some('u') => item.push(
+                                hex_char(&mut chars, 4).ok_or_else(|| err("bad \\u escape"))?,
+                            ),
+                            Some('U') => item.push(
+                                hex_char(&mut chars, 8).ok_or_else(|| err("bad \\U escape"))?,
+                            ),
                             Some(c) => item.push(c),
                             None => return Err(err("dangling backslash")),
                         },
@@ -65,7 +71,11 @@ fn hex_char(chars: &mut impl Iterator<Item = char>, digits: usize) -> Option<cha
 
 /// Python's `repr` of one string: single quotes unless the text has a `'` and no `"`.
 pub fn repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -78,7 +88,9 @@ pub fn repr_str(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -98,12 +110,30 @@ mod tests {
 
     #[test]
     fn parses_awkward_names() {
-        assert_eq!(parse_str_list("['Fleetwood Mac']").unwrap(), vec!["Fleetwood Mac"]);
-        assert_eq!(parse_str_list("[\"The B-52's\"]").unwrap(), vec!["The B-52's"]);
-        assert_eq!(parse_str_list("['\"Weird Al\" Yankovic']").unwrap(), vec!["\"Weird Al\" Yankovic"]);
-        assert_eq!(parse_str_list("['Beyoncé', 'JAY-Z']").unwrap(), vec!["Beyoncé", "JAY-Z"]);
-        assert_eq!(parse_str_list("['Tyler, The Creator']").unwrap(), vec!["Tyler, The Creator"]);
-        assert_eq!(parse_str_list("['It\\'s \"both\"']").unwrap(), vec!["It's \"both\""]);
+        assert_eq!(
+            parse_str_list("['Fleetwood Mac']").unwrap(),
+            vec!["Fleetwood Mac"]
+        );
+        assert_eq!(
+            parse_str_list("[\"The B-52's\"]").unwrap(),
+            vec!["The B-52's"]
+        );
+        assert_eq!(
+            parse_str_list("['\"Weird Al\" Yankovic']").unwrap(),
+            vec!["\"Weird Al\" Yankovic"]
+        );
+        assert_eq!(
+            parse_str_list("['Beyoncé', 'JAY-Z']").unwrap(),
+            vec!["Beyoncé", "JAY-Z"]
+        );
+        assert_eq!(
+            parse_str_list("['Tyler, The Creator']").unwrap(),
+            vec!["Tyler, The Creator"]
+        );
+        assert_eq!(
+            parse_str_list("['It\\'s \"both\"']").unwrap(),
+            vec!["It's \"both\""]
+        );
         assert_eq!(parse_str_list("[]").unwrap(), Vec::<String>::new());
         assert_eq!(parse_str_list(" [ 'a' ,'b' ] ").unwrap(), vec!["a", "b"]);
     }
@@ -119,7 +149,10 @@ mod tests {
     fn repr_round_trips_like_python() {
         assert_eq!(repr_str_list(&["Iiro Rantala"]), "['Iiro Rantala']");
         assert_eq!(repr_str_list(&["The B-52's"]), "[\"The B-52's\"]");
-        assert_eq!(repr_str_list(&["\"Weird Al\" Yankovic"]), "['\"Weird Al\" Yankovic']");
+        assert_eq!(
+            repr_str_list(&["\"Weird Al\" Yankovic"]),
+            "['\"Weird Al\" Yankovic']"
+        );
         assert_eq!(repr_str_list(&["It's \"both\""]), "['It\\'s \"both\"']");
         for names in [vec!["a\\b", "c'd"], vec!["Beyoncé", "x\ny"]] {
             assert_eq!(parse_str_list(&repr_str_list(&names)).unwrap(), names);

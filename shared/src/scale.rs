@@ -15,7 +15,12 @@ pub struct Extremes {
 
 impl Extremes {
     pub fn of(tracks: &[CleanTrack]) -> Extremes {
-        let mut e = Extremes { min_loudness: 0.0, max_tempo: 0.0, max_duration_ms: 0.0, max_popularity: 0.0 };
+        let mut e = Extremes {
+            min_loudness: 0.0,
+            max_tempo: 0.0,
+            max_duration_ms: 0.0,
+            max_popularity: 0.0,
+        };
         for t in tracks.iter().map(|c| &c.track) {
             e.min_loudness = e.min_loudness.min(t.loudness);
             e.max_tempo = e.max_tempo.max(t.tempo);

@@ -14,7 +14,10 @@ pub enum ApiError {
     #[error("method {0} is not allowed here; this API is read-only (GET)")]
     MethodNotAllowed(String),
     #[error("{message}")]
-    Unavailable { message: String, retry_after_secs: u32 },
+    Unavailable {
+        message: String,
+        retry_after_secs: u32,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -51,14 +54,33 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body = serde_json::to_vec(&Body { error: &message, status: status.as_u16() })
-            .unwrap_or_else(|_| br#"{"error":"internal error","status":500}"#.to_vec());
-        let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
-        if let ApiError::Unavailable { retry_after_secs, .. } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        let body = serde_json::to_vec(&Body {
+            error: &message,
+            status: status.as_u16(),
+        })
+        .unwrap_or_else(|_| br#"{"error":"internal error","status":500}"#.to_vec());
+        let mut response = (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response();
+        if let ApiError::Unavailable {
+            retry_after_secs, ..
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         if status == StatusCode::METHOD_NOT_ALLOWED {
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+            response.headers_mut().insert(
+                header::ALLOW,
+                HeaderValue::from_static("GET, HEAD, OPTIONS"),
+            );
         }
         response
     }

@@ -34,10 +34,15 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Query<T
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> OptionalFromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         match parts.uri.query() {
             None | Some("") => Ok(None),
-            Some(_) => <Query<T> as FromRequestParts<S>>::from_request_parts(parts, state).await.map(Some),
+            Some(_) => <Query<T> as FromRequestParts<S>>::from_request_parts(parts, state)
+                .await
+                .map(Some),
         }
     }
 }

@@ -22,14 +22,24 @@ use tower_http::cors::{Any, CorsLayer};
 /// the data never reaches a client as a bare `NaN` (the original's invalid JSON).
 pub fn json<T: serde::Serialize>(value: &T) -> Response {
     match serde_json::to_vec(value) {
-        Ok(body) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response(),
+        Ok(body) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
         Err(e) => ApiError::Internal(format!("serialising a response: {e}")).into_response(),
     }
 }
 
 /// CORS open to any origin for reads, as the original was.
 pub fn cors() -> CorsLayer {
-    CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]).allow_headers(Any)
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers(Any)
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

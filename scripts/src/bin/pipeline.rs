@@ -71,7 +71,11 @@ fn main() -> Result<()> {
     }
     opts.k = args.k;
     opts.max_k = args.max_k.max(args.k);
-    opts.kmeans = KMeansConfig { seed: args.seed, n_init: args.n_init, ..KMeansConfig::default() };
+    opts.kmeans = KMeansConfig {
+        seed: args.seed,
+        n_init: args.n_init,
+        ..KMeansConfig::default()
+    };
     if let Some(t) = args.threads {
         opts.threads = t.max(1);
     }
@@ -84,7 +88,12 @@ fn main() -> Result<()> {
     let write_time = t.elapsed();
 
     println!("Pipeline summary");
-    println!("  input      {} ({:?}), artists {}", opts.tracks.display(), outcome.schema, opts.artists.display());
+    println!(
+        "  input      {} ({:?}), artists {}",
+        opts.tracks.display(),
+        outcome.schema,
+        opts.artists.display()
+    );
     println!(
         "  tracks     {} read, {} unreadable rows, {} duplicate ids, {} with loudness > 0, {} without any genre -> {} kept",
         outcome.read, outcome.rejected, outcome.duplicates, outcome.dropped_loudness, outcome.dropped_no_genre, outcome.rows.len()
@@ -94,15 +103,30 @@ fn main() -> Result<()> {
     for (k, inertia) in &outcome.elbow {
         println!("    k={k:<3} {inertia:>14.4}");
     }
-    println!("  clusters   (k={}, seed {}, {} starts; numbered after {})", opts.k, opts.kmeans.seed, opts.kmeans.n_init, opts.reference.display());
+    println!(
+        "  clusters   (k={}, seed {}, {} starts; numbered after {})",
+        opts.k,
+        opts.kmeans.seed,
+        opts.kmeans.n_init,
+        opts.reference.display()
+    );
     for c in &outcome.clusters {
-        let d = c.reference_distance.map_or("-".to_string(), |d| format!("{d:.4}"));
-        println!("    {:>2}  {:>6} tracks  distance to original's #{:<2} {:>7}  {}", c.cluster, c.size, c.cluster, d, c.label);
+        let d = c
+            .reference_distance
+            .map_or("-".to_string(), |d| format!("{d:.4}"));
+        println!(
+            "    {:>2}  {:>6} tracks  distance to original's #{:<2} {:>7}  {}",
+            c.cluster, c.size, c.cluster, d, c.label
+        );
     }
     for (step, d) in &outcome.timings {
         println!("  time       {step:<14} {:>8.3} s", d.as_secs_f64());
     }
-    println!("  time       {:<14} {:>8.3} s", "write", write_time.as_secs_f64());
+    println!(
+        "  time       {:<14} {:>8.3} s",
+        "write",
+        write_time.as_secs_f64()
+    );
     println!("  wrote      {}", written.sqlite.display());
     for (path, n) in &written.items {
         println!("  wrote      {} ({n} items)", path.display());

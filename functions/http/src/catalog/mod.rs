@@ -34,5 +34,8 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn routes_of(family: Family) -> Vec<Route> {
-    routes().into_iter().filter(|r| r.family == family).collect()
+    routes()
+        .into_iter()
+        .filter(|r| r.family == family)
+        .collect()
 }
