@@ -1,1 +1,49 @@
+//! The v2 route family: track titles and cluster assignments, as the original served them from
+//! DynamoDB (`/api/v2.0/...`, `/api/v2.1/...`). The routes read through the
+//! [`TrackStore`](music_shared::store::TrackStore) trait: DynamoDB in the Lambda
+//! ([`AppState::dynamodb`]), the item files in memory for the local server ([`AppState::embedded`]).
 
+pub mod dynamo;
+mod routes;
+pub mod typed;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use music_shared::store::{EmbeddedStore, LoadError, TableNames, TrackStore};
+
+pub use dynamo::{DynamoConfig, DynamoStore};
+pub use routes::{router, RANDOM_TRACKS};
+
+/// What every v2 handler shares: the store, behind the trait.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn TrackStore>,
+}
+
+impl AppState {
+    pub fn with_store(store: Arc<dyn TrackStore>) -> Self {
+        AppState { store }
+    }
+
+    /// The three item files of `dir` (normally `data/build/`), held in memory.
+    pub fn embedded(dir: &Path) -> Result<Self, LoadError> {
+        Ok(AppState::with_store(Arc::new(EmbeddedStore::load(dir)?)))
+    }
+
+    /// DynamoDB, table names from `MUSIC_ML_TABLE_*`, region from the usual AWS chain (default
+    /// us-west-1). Building the client does no I/O, so this cannot fail; a missing table or
+    /// unreachable endpoint shows up as 503s (and log lines) on the first requests.
+    pub async fn dynamodb(endpoint_url: Option<String>) -> Self {
+        AppState::dynamodb_with(DynamoConfig {
+            endpoint_url,
+            tables: TableNames::from_env(),
+            ..Default::default()
+        })
+        .await
+    }
+
+    pub async fn dynamodb_with(config: DynamoConfig) -> Self {
+        AppState::with_store(Arc::new(DynamoStore::connect(&config).await))
+    }
+}

@@ -1,0 +1,283 @@
+//! The v2 routes in-process on the embedded store, loaded from the real item files. Expected
+//! answers are computed here from the raw JSON lines, not by the code under test.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use music_http::catalog::{routes_of, Family};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/build")
+}
+
+fn lines(file: &str) -> Vec<Value> {
+    std::fs::read_to_string(data_dir().join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e} (build data/build/ with the pipeline first)"))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn app() -> axum::Router {
+    music_http::finish(music_v2::router(
+        music_v2::AppState::embedded(&data_dir()).unwrap(),
+    ))
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let response = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{uri}: body is not JSON ({e}): {bytes:?}"));
+    (status, headers, body)
+}
+
+/// DynamoDB typed JSON of a plain JSON value, written independently of `music_v2::typed`.
+fn typed(v: &Value) -> Value {
+    match v {
+        Value::String(s) => json!({ "S": s }),
+        Value::Number(n) => json!({ "N": n.to_string() }),
+        Value::Array(a) => json!({ "L": a.iter().map(typed).collect::<Vec<_>>() }),
+        other => panic!("unexpected value in an item: {other}"),
+    }
+}
+
+fn without_folded(item: &Value) -> Value {
+    let mut item = item.clone();
+    item.as_object_mut().unwrap().remove("name_folded");
+    item
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~'".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_catalogue_example_answers_200() {
+    let app = app();
+    let routes = routes_of(Family::V2);
+    assert_eq!(routes.len(), 4);
+    for route in routes {
+        let (status, _, body) = get(&app, route.example).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", route.example);
+    }
+}
+
+#[tokio::test]
+async fn every_title_in_both_tables_typed_and_plain() {
+    let app = app();
+    for (version, file) in [("v2.0", "Music_ML3.jsonl"), ("v2.1", "Music_ML_IDs.jsonl")] {
+        let items = lines(file);
+        assert!(items.len() > 100, "{file} has only {} items", items.len());
+        for item in &items {
+            let name = item["name"].as_str().unwrap();
+            let url = format!("/api/{version}/Music_ML_tracks/{}", url_escape(name));
+            let (status, headers, body) = get(&app, &url).await;
+            assert_eq!(status, StatusCode::OK, "{url}: {body}");
+            assert_eq!(headers["content-type"], "application/json");
+            let plain = without_folded(item);
+            let mut expected_keys: Vec<&String> = plain.as_object().unwrap().keys().collect();
+            expected_keys.sort();
+            let got_keys: Vec<&String> = body["Item"].as_object().unwrap().keys().collect();
+            assert_eq!(got_keys, expected_keys, "{url}: keys sorted like jsonify");
+            let expected: serde_json::Map<String, Value> = plain
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), typed(v)))
+                .collect();
+            assert_eq!(body, json!({ "Item": expected }), "{url}");
+            let (status, _, body) = get(&app, &format!("{url}?format=plain")).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body, plain, "{url}?format=plain");
+        }
+    }
+}
+
+#[tokio::test]
+async fn folded_titles_find_the_first_title_by_name() {
+    let app = app();
+    let items = lines("Music_ML_IDs.jsonl");
+    let mut checked = 0;
+    for item in &items {
+        let name = item["name"].as_str().unwrap();
+        let folded = item["name_folded"].as_str().unwrap();
+        // Ask with the folded form in upper case (an exact title nowhere), expect the first title
+        // by name among those that fold alike.
+        let query = folded.to_uppercase();
+        if items.iter().any(|i| i["name"] == query.as_str())
+            || music_shared::fold_name(&query) != folded
+        {
+            continue;
+        }
+        let expected = items
+            .iter()
+            .filter(|i| i["name_folded"] == folded)
+            .map(|i| i["name"].as_str().unwrap())
+            .min()
+            .unwrap();
+        let (status, _, body) = get(
+            &app,
+            &format!(
+                "/api/v2.1/Music_ML_tracks/{}?format=plain",
+                url_escape(&query)
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{name} as {query}");
+        assert_eq!(body["name"], expected, "{query}");
+        checked += 1;
+    }
+    assert!(checked > 500, "only {checked} titles checked");
+    let (status, _, body) = get(&app, "/api/v2.0/Music_ML_tracks/senorita").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["Item"]["name"]["S"], "Señorita");
+}
+
+#[tokio::test]
+async fn bad_and_unknown_titles_are_json_4xx() {
+    let app = app();
+    let long = "a".repeat(10_000);
+    let cases = [
+        (
+            "/api/v2.1/Music_ML_tracks/No%20Such%20Song%20Anywhere",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/v2.1/Music_ML_tracks/%22%20OR%20%221%22%3D%221",
+            StatusCode::NOT_FOUND,
+        ),
+        ("/api/v2.1/Music_ML_tracks/100%25", StatusCode::NOT_FOUND),
+        ("/api/v2.1/Music_ML_tracks/%20", StatusCode::NOT_FOUND),
+        (
+            "/api/v2.1/Music_ML_tracks/%E2%80%8B%F0%9F%8E%B5",
+            StatusCode::NOT_FOUND,
+        ),
+        ("/api/v2.1/Music_ML_tracks/%FF%FE", StatusCode::BAD_REQUEST),
+        (
+            "/api/v2.0/Music_ML_tracks/Se%C3%B1orita?format=xml",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/api/v2.0/Music_ML_tracks/", StatusCode::NOT_FOUND),
+    ];
+    let long_url = format!("/api/v2.0/Music_ML_tracks/{long}");
+    for (url, expected) in cases
+        .iter()
+        .copied()
+        .chain([(long_url.as_str(), StatusCode::BAD_REQUEST)])
+    {
+        let (status, headers, body) = get(&app, url).await;
+        assert_eq!(status, expected, "{url}: {body}");
+        assert_eq!(headers["content-type"], "application/json");
+        assert_eq!(body["status"], expected.as_u16());
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| !e.is_empty() && e.len() < 1000),
+            "{url}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fixed_rows_are_the_clusters_fixed_items_in_order() {
+    let app = app();
+    let items = lines("Music_ML_Assignments.jsonl");
+    for n in 0..=9u64 {
+        let mut expected: Vec<&Value> = items
+            .iter()
+            .filter(|i| i["Assignments"] == n && i["sort"].as_str().unwrap().starts_with("fixed#"))
+            .collect();
+        expected.sort_by_key(|i| i["sort"].as_str().unwrap());
+        let expected: Vec<Value> = expected
+            .iter()
+            .map(|i| json!({"name": i["name"], "id": i["id"], "artists": i["artists"], "Assignments": i["Assignments"]}))
+            .collect();
+        assert_eq!(expected.len(), 10, "cluster {n}");
+        let (status, _, body) = get(&app, &format!("/api/v2.1/Fixed_Song_Assignments/{n}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, Value::Array(expected), "cluster {n}");
+        let keys: Vec<&String> = body[0].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["name", "id", "artists", "Assignments"]);
+    }
+}
+
+#[tokio::test]
+async fn random_rows_are_distinct_members_and_vary() {
+    let app = app();
+    let items = lines("Music_ML_Assignments.jsonl");
+    for n in 0..=9u64 {
+        let members: HashSet<String> = items
+            .iter()
+            .filter(|i| i["Assignments"] == n && i["sort"].as_str().unwrap().starts_with("rand#"))
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect();
+        let mut seen = BTreeSet::new();
+        for _ in 0..20 {
+            let (status, _, body) =
+                get(&app, &format!("/api/v2.1/Random_Song_Assignments/{n}")).await;
+            assert_eq!(status, StatusCode::OK);
+            let rows = body.as_array().unwrap();
+            assert_eq!(rows.len(), members.len().min(10), "cluster {n}");
+            let ids: HashSet<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+            assert_eq!(ids.len(), rows.len(), "cluster {n}: duplicate rows");
+            for r in rows {
+                assert!(
+                    members.contains(r["id"].as_str().unwrap()),
+                    "cluster {n}: {r} is not a member"
+                );
+                assert_eq!(r["Assignments"], n);
+                seen.insert(r["id"].as_str().unwrap().to_string());
+            }
+        }
+        if members.len() > 12 {
+            assert!(
+                seen.len() > 10,
+                "cluster {n}: 20 calls returned only {} distinct tracks",
+                seen.len()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_cluster_numbers_are_400() {
+    let app = app();
+    for n in [
+        "abc",
+        "-1",
+        "10",
+        "42",
+        "3.0",
+        "%20",
+        "99999999999999999999",
+        "%FF",
+    ] {
+        for route in ["Fixed_Song_Assignments", "Random_Song_Assignments"] {
+            let (status, _, body) = get(&app, &format!("/api/v2.1/{route}/{n}")).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{route}/{n}: {body}");
+            assert_eq!(body["status"], 400);
+        }
+    }
+}
