@@ -14,7 +14,7 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::Router;
@@ -120,7 +120,38 @@ fn bounded(name: &str, value: Option<i64>, default: i64, max: i64) -> Result<usi
     Ok(v as usize)
 }
 
-async fn search(State(state): State<AppState>, Query(p): Query<SearchParams>) -> Result<Response, ApiError> {
+/// The query-string decoder replaces invalid UTF-8 with U+FFFD instead of refusing it; a
+/// client that sent bytes that are not text made a mistake and is told so.
+fn check_query_utf8(uri: &Uri) -> Result<(), ApiError> {
+    let Some(query) = uri.query() else { return Ok(()) };
+    let bytes = query.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some() => {
+                decoded.push((hex(bytes[i + 1]).unwrap_or(0) * 16 + hex(bytes[i + 2]).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            b'&' | b'=' => {
+                // Each name and value must be text on its own.
+                std::str::from_utf8(&decoded).map_err(|_| ApiError::BadRequest("the query string is not valid UTF-8 once percent-decoded".into()))?;
+                decoded.clear();
+                i += 1;
+            }
+            b => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&decoded).map_err(|_| ApiError::BadRequest("the query string is not valid UTF-8 once percent-decoded".into()))?;
+    Ok(())
+}
+
+async fn search(State(state): State<AppState>, uri: Uri, Query(p): Query<SearchParams>) -> Result<Response, ApiError> {
+    check_query_utf8(&uri)?;
     let limit = bounded("limit", p.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let raw = p.q.unwrap_or_default();
     // Checked before folding too, so a 10 MB query is refused without being folded.
@@ -160,7 +191,8 @@ struct RecommendParams {
     scope: Option<String>,
 }
 
-async fn recommendations(State(state): State<AppState>, Path(id): Path<String>, Query(p): Query<RecommendParams>) -> Result<Response, ApiError> {
+async fn recommendations(State(state): State<AppState>, Path(id): Path<String>, uri: Uri, Query(p): Query<RecommendParams>) -> Result<Response, ApiError> {
+    check_query_utf8(&uri)?;
     check_track_id(&id)?;
     let n = bounded("n", p.n, DEFAULT_N, MAX_N)?;
     let all = match p.scope.as_deref() {
