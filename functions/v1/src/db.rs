@@ -189,7 +189,7 @@ pub(crate) fn rows_json(
     stmt: &mut Statement<'_>,
     params: impl rusqlite::Params,
 ) -> rusqlite::Result<(Vec<u8>, usize)> {
-    let names: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let names: Vec<String> = stmt.column_names().map(String::from).collect();
     let mut rows = stmt.query(params)?;
     let mut out = Vec::with_capacity(1024);
     let mut ser = serde_json::Serializer::new(&mut out);
@@ -235,8 +235,31 @@ impl serde::Serialize for RowRef<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_uri;
+    use super::{rows_json, sqlite_uri};
     use std::path::Path;
+
+    #[test]
+    fn rows_keep_column_order_and_nulls_stay_null() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (z INTEGER, a REAL, m TEXT, b BLOB);
+             INSERT INTO t VALUES (1, 0.5, 'Beyoncé \"x\"', x'00');
+             INSERT INTO t VALUES (NULL, NULL, NULL, NULL);",
+        )
+        .unwrap();
+        // SQLite stores a NaN bound as REAL as NULL, so NULL is how a NaN in the data arrives.
+        conn.execute("INSERT INTO t VALUES (2, ?1, 'nan', NULL)", [f64::NAN])
+            .unwrap();
+        let mut stmt = conn
+            .prepare("SELECT z, a, m, b FROM t ORDER BY rowid")
+            .unwrap();
+        let (body, n) = rows_json(&mut stmt, []).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            r#"[{"z":1,"a":0.5,"m":"Beyoncé \"x\"","b":null},{"z":null,"a":null,"m":null,"b":null},{"z":2,"a":null,"m":"nan","b":null}]"#
+        );
+    }
 
     #[test]
     fn uri_escapes_query_characters() {
