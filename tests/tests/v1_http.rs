@@ -1,0 +1,144 @@
+//! The v1 family over real local HTTP: the router with the shared layers (`music_http::finish`)
+//! served by axum on a free 127.0.0.1 port, called with reqwest, so percent-encoding, HEAD,
+//! CORS and error bodies are checked as a real client sees them.
+
+use std::path::PathBuf;
+
+use music_http::catalog::{self, Family};
+
+struct Server {
+    base: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn start() -> Server {
+    let db = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/build/musicData.sqlite");
+    let state =
+        music_v1::AppState::open(&db).expect("data/build/musicData.sqlite (run the pipeline)");
+    let app = music_http::finish(music_v1::router(state));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    Server { base, task }
+}
+
+/// The first `year` of data_by_year.csv, read independently of the server.
+fn first_year_in_csv() -> i64 {
+    let csv = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/raw/data_by_year.csv"),
+    )
+    .unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("year,"));
+    lines
+        .next()
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn v1_routes_over_http() {
+    let server = start().await;
+    let client = reqwest::Client::new();
+
+    for r in catalog::routes_of(Family::V1) {
+        let res = client
+            .get(format!("{}{}", server.base, r.example))
+            .header("Origin", "http://example.org")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{}", r.example);
+        assert_eq!(res.headers()["content-type"], "application/json");
+        assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    }
+
+    let years: serde_json::Value = client
+        .get(format!("{}/api/v1.0/data_by_year", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(years[0]["year"], first_year_in_csv());
+
+    // A name with `/` must arrive percent-encoded; reqwest keeps `%2F` as sent.
+    for (path, artist) in [
+        ("AC%2FDC", "AC/DC"),
+        ("beyonce", "Beyoncé"),
+        ("Beyonc%C3%A9", "Beyoncé"),
+        ("%22Weird%20Al%22%20Yankovic", "\"Weird Al\" Yankovic"),
+        ("%3F%20%26%20The%20Mysterians", "? & The Mysterians"),
+    ] {
+        let res = client
+            .get(format!(
+                "{}/api/v1.0/data_by_artist_clean/{path}",
+                server.base
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let rows: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(rows.as_array().map(Vec::len), Some(1), "{path}");
+        assert_eq!(rows[0]["artists"], artist, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn v1_errors_over_http_are_json() {
+    let server = start().await;
+    let client = reqwest::Client::new();
+    let long = "a".repeat(10 * 1024);
+    for (method, path, status) in [
+        (
+            "GET",
+            "/api/v1.0/data_by_artist_clean/x%22%20OR%20%221%22%3D%221".to_string(),
+            404,
+        ),
+        ("GET", "/api/v1.0/data_by_artist_clean/%FF".to_string(), 400),
+        ("GET", format!("/api/v1.0/data_by_artist_clean/{long}"), 400),
+        ("GET", "/api/v1.0/data_by_artist_clean/".to_string(), 404),
+        ("GET", "/api/v1.0/no_such_route".to_string(), 404),
+        ("POST", "/api/v1.0/data_by_year".to_string(), 405),
+        (
+            "DELETE",
+            "/api/v1.0/data_by_artist_clean/AC%2FDC".to_string(),
+            405,
+        ),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let res = client
+            .request(method, format!("{}{}", server.base, path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{path}");
+        assert_eq!(res.headers()["content-type"], "application/json", "{path}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], status, "{path}");
+        assert!(body["error"].is_string(), "{path}");
+    }
+
+    let head = client
+        .head(format!("{}/api/v1.0/top_51_genres", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "application/json");
+    assert!(head.bytes().await.unwrap().is_empty());
+}
