@@ -9,7 +9,7 @@ use music_shared::FEATURES;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde_json::{json, Map, Value};
 
-use crate::recommend::{self, Catalogue};
+use crate::recommend::{self, Catalogue, Pool};
 use crate::search::{Entry, Hit, SearchIndex, Target};
 
 /// Why the data could not be opened: said once, clearly, at start-up.
@@ -36,8 +36,10 @@ pub struct Tracks {
     pub popularity: Vec<f64>,
     pub features: Vec<[f64; 9]>,
     by_id: HashMap<String, u32>,
-    by_cluster: BTreeMap<i64, Vec<u32>>,
-    all: Vec<u32>,
+    /// The features again, in f32, ordered by cluster so that a cluster is one contiguous run.
+    packed: Vec<[f32; 9]>,
+    packed_track: Vec<u32>,
+    cluster_run: BTreeMap<i64, std::ops::Range<usize>>,
 }
 
 impl Tracks {
@@ -47,6 +49,24 @@ impl Tracks {
 
     pub fn by_id(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).map(|&i| i as usize)
+    }
+
+    fn pack(&mut self) {
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.sort_by_key(|&i| (self.cluster[i as usize], i));
+        self.packed = order.iter().map(|&i| self.features[i as usize].map(|v| v as f32)).collect();
+        self.cluster_run.clear();
+        for (pos, &i) in order.iter().enumerate() {
+            let run = self.cluster_run.entry(self.cluster[i as usize]).or_insert(pos..pos);
+            run.end = pos + 1;
+        }
+        self.packed_track = order;
+    }
+
+    /// The candidates for a seed: its cluster's run, or everything.
+    pub fn pool(&self, seed: usize, all: bool) -> Pool<'_> {
+        let run = if all { 0..self.packed.len() } else { self.cluster_run.get(&self.cluster[seed]).cloned().unwrap_or(0..0) };
+        Pool { features: &self.packed[run.clone()], tracks: &self.packed_track[run] }
     }
 }
 
@@ -145,7 +165,7 @@ impl Store {
 
     pub fn recommendations(&self, seed: usize, n: usize, all: bool) -> Value {
         let t = &self.tracks;
-        let pool: &[u32] = if all { &t.all } else { t.by_cluster.get(&t.cluster[seed]).map_or(&[], |v| v.as_slice()) };
+        let pool = t.pool(seed, all);
         let cat = Catalogue { features: &t.features, name_folded: &t.name_folded, artists_folded: &t.artists_folded };
         let picked: Vec<Value> = recommend::nearest(&cat, seed, pool, n)
             .into_iter()
@@ -285,8 +305,9 @@ fn load_tracks(conn: &Connection, path: &Path) -> Result<Tracks, OpenError> {
         popularity: Vec::new(),
         features: Vec::new(),
         by_id: HashMap::new(),
-        by_cluster: BTreeMap::new(),
-        all: Vec::new(),
+        packed: Vec::new(),
+        packed_track: Vec::new(),
+        cluster_run: BTreeMap::new(),
     };
     while let Some(r) = rows.next().map_err(sql_err)? {
         let id: String = r.get(0).map_err(sql_err)?;
@@ -301,8 +322,6 @@ fn load_tracks(conn: &Connection, path: &Path) -> Result<Tracks, OpenError> {
         let i = t.id.len() as u32;
         let cluster: i64 = r.get(4).map_err(sql_err)?;
         t.by_id.insert(id.clone(), i);
-        t.by_cluster.entry(cluster).or_default().push(i);
-        t.all.push(i);
         t.artists.push(parse_json(path, "tracks.artists", &artists)?);
         t.id.push(id);
         t.name.push(r.get(1).map_err(sql_err)?);
@@ -313,6 +332,7 @@ fn load_tracks(conn: &Connection, path: &Path) -> Result<Tracks, OpenError> {
         t.artists_folded.push(af.split(ARTIST_SEPARATOR).map(str::to_owned).collect());
         t.features.push(f);
     }
+    t.pack();
     Ok(t)
 }
 
