@@ -171,9 +171,14 @@ pub fn compute(opts: &Options) -> Result<Outcome> {
         ProgressStyle::with_template("elbow k-means {bar:30} {pos}/{len} k done [{elapsed}]")
             .expect("valid template"),
     );
-    let fits = kmeans::elbow(&data, opts.max_k, &opts.kmeans, opts.threads, &|_| {
-        bar.inc(1)
-    })?;
+    let fits = kmeans::elbow(
+        &data,
+        opts.max_k,
+        opts.k,
+        &opts.kmeans,
+        opts.threads,
+        &|_| bar.inc(1),
+    )?;
     bar.finish_and_clear();
     timings.push(("elbow k-means", t.elapsed()));
     let elbow: Vec<(usize, f64)> = fits.iter().map(|(k, f)| (*k, f.inertia)).collect();

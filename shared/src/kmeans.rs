@@ -28,7 +28,13 @@ pub struct KMeansConfig {
     /// Independent k-means++ starts; the lowest inertia wins.
     pub n_init: usize,
     pub max_iter: u64,
+    /// Stop when the centroids move less than this (L2 over all centroids).
     pub tolerance: f64,
+    /// When the data has more rows than this, the `n_init` starts run on a random sample of this
+    /// many rows, and only the best of them is refined on every row. Starts are what multiply the
+    /// cost, and on a sample of tens of thousands they already find the same basin; the full-data
+    /// refinement then converges in a few Lloyd iterations. 0 turns it off.
+    pub sample: usize,
 }
 
 impl Default for KMeansConfig {
@@ -37,9 +43,46 @@ impl Default for KMeansConfig {
             seed: 42,
             n_init: 4,
             max_iter: 300,
-            tolerance: 1e-6,
+            tolerance: 1e-4,
+            sample: 20_000,
         }
     }
+}
+
+/// `n` distinct row indices out of `total`, sorted, drawn with a seeded partial Fisher-Yates.
+fn sample_rows(total: usize, n: usize, seed: u64) -> Vec<usize> {
+    use rand::Rng;
+    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
+    let mut idx: Vec<usize> = (0..total).collect();
+    for i in 0..n {
+        let j = rng.gen_range(i..total);
+        idx.swap(i, j);
+    }
+    idx.truncate(n);
+    idx.sort_unstable();
+    idx
+}
+
+/// linfa's Lloyd iterations from `init`, best of `n_runs`; returns the centroids.
+fn lloyd<R: rand::Rng + Clone>(
+    data: ArrayView2<f64>,
+    k: usize,
+    rng: R,
+    n_runs: usize,
+    init: KMeansInit<f64>,
+    cfg: &KMeansConfig,
+) -> Result<Array2<f64>, ModelError> {
+    let dataset = DatasetBase::from(data);
+    let model = KMeans::params_with_rng(k, rng)
+        .n_runs(n_runs)
+        .max_n_iterations(cfg.max_iter)
+        .tolerance(cfg.tolerance)
+        .init_method(init)
+        .check()
+        .map_err(|e| ModelError::KMeans(e.to_string()))?
+        .fit(&dataset)
+        .map_err(|e| ModelError::KMeans(e.to_string()))?;
+    Ok(model.centroids().clone())
 }
 
 pub fn squared_distance(a: ArrayView1<f64>, b: ArrayView1<f64>) -> f64 {
@@ -71,6 +114,18 @@ pub fn assign(data: ArrayView2<f64>, centroids: ArrayView2<f64>) -> (Vec<usize>,
 /// Fit k-means with k clusters. The seed is mixed with k so that each k of the elbow has its
 /// own, reproducible, random stream.
 pub fn fit(data: &Array2<f64>, k: usize, cfg: &KMeansConfig) -> Result<Clustering, ModelError> {
+    fit_with(data, k, cfg, true)
+}
+
+/// As [`fit`]; with `refine` false and sampling in effect, the sample's best centroids are
+/// only evaluated on every row, not refined there (enough for the elbow curve of the k that
+/// are not kept).
+pub fn fit_with(
+    data: &Array2<f64>,
+    k: usize,
+    cfg: &KMeansConfig,
+    refine: bool,
+) -> Result<Clustering, ModelError> {
     if data.nrows() < k {
         return Err(ModelError::KMeans(format!(
             "{} rows cannot make {k} clusters",
@@ -79,17 +134,26 @@ pub fn fit(data: &Array2<f64>, k: usize, cfg: &KMeansConfig) -> Result<Clusterin
     }
     let rng =
         Xoshiro256Plus::seed_from_u64(cfg.seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let dataset = DatasetBase::from(data.view());
-    let model = KMeans::params_with_rng(k, rng)
-        .n_runs(cfg.n_init.max(1))
-        .max_n_iterations(cfg.max_iter)
-        .tolerance(cfg.tolerance)
-        .init_method(KMeansInit::KMeansPlusPlus)
-        .check()
-        .map_err(|e| ModelError::KMeans(e.to_string()))?
-        .fit(&dataset)
-        .map_err(|e| ModelError::KMeans(e.to_string()))?;
-    let centroids = model.centroids().clone();
+    let n_init = cfg.n_init.max(1);
+    let centroids = if cfg.sample > 0 && data.nrows() > cfg.sample.max(k) {
+        let rows = sample_rows(data.nrows(), cfg.sample.max(k), cfg.seed);
+        let sample = data.select(ndarray::Axis(0), &rows);
+        let start = lloyd(
+            sample.view(),
+            k,
+            rng.clone(),
+            n_init,
+            KMeansInit::KMeansPlusPlus,
+            cfg,
+        )?;
+        if refine {
+            lloyd(data.view(), k, rng, 1, KMeansInit::Precomputed(start), cfg)?
+        } else {
+            start
+        }
+    } else {
+        lloyd(data.view(), k, rng, n_init, KMeansInit::KMeansPlusPlus, cfg)?
+    };
     let (assignments, distances, inertia) = assign(data.view(), centroids.view());
     Ok(Clustering {
         centroids,
@@ -100,10 +164,13 @@ pub fn fit(data: &Array2<f64>, k: usize, cfg: &KMeansConfig) -> Result<Clusterin
 }
 
 /// Inertia for k = 1..=max_k, computed on up to `threads` threads (each k is independent).
+/// Only `keep_k`, the model that is kept, is refined on every row when sampling is in effect
+/// (see [`KMeansConfig::sample`]); the others are sample fits evaluated on every row.
 /// `on_done` is called once per finished k, from whichever thread finished it.
 pub fn elbow(
     data: &Array2<f64>,
     max_k: usize,
+    keep_k: usize,
     cfg: &KMeansConfig,
     threads: usize,
     on_done: &(dyn Fn(usize) + Sync),
@@ -119,7 +186,7 @@ pub fn elbow(
                     break;
                 }
                 let k = max_k + 1 - i;
-                let r = fit(data, k, cfg);
+                let r = fit_with(data, k, cfg, k == keep_k);
                 on_done(k);
                 results
                     .lock()
@@ -230,5 +297,49 @@ mod tests {
             .map(|c| a.assignments.iter().filter(|&&x| x == c).count())
             .collect::<Vec<_>>();
         assert_eq!(sizes, vec![30, 30, 30]);
+    }
+
+    #[test]
+    fn sampled_starts_refined_on_all_rows_find_the_same_clusters() {
+        let mut rows = Vec::new();
+        for i in 0..300 {
+            let j = (i % 17) as f64 * 0.01;
+            rows.extend_from_slice(&[j, j]);
+            rows.extend_from_slice(&[5.0 + j, 5.0]);
+            rows.extend_from_slice(&[0.0, 9.0 - j]);
+        }
+        let data = Array2::from_shape_vec((900, 2), rows).unwrap();
+        let full = fit(
+            &data,
+            3,
+            &KMeansConfig {
+                sample: 0,
+                ..KMeansConfig::default()
+            },
+        )
+        .unwrap();
+        let sampled = fit(
+            &data,
+            3,
+            &KMeansConfig {
+                sample: 60,
+                ..KMeansConfig::default()
+            },
+        )
+        .unwrap();
+        assert!((full.inertia - sampled.inertia).abs() <= 1e-9 * full.inertia.max(1.0));
+        let again = fit(
+            &data,
+            3,
+            &KMeansConfig {
+                sample: 60,
+                ..KMeansConfig::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(sampled.assignments, again.assignments);
+        let idx = sample_rows(1000, 100, 3);
+        assert_eq!(idx.len(), 100);
+        assert!(idx.windows(2).all(|w| w[0] < w[1]) && idx[99] < 1000);
     }
 }

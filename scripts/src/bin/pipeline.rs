@@ -43,6 +43,10 @@ struct Args {
     /// Independent k-means++ starts per k; the lowest inertia wins.
     #[arg(long, default_value_t = 4)]
     n_init: usize,
+    /// Above this many tracks, the starts run on a random sample of this size and the best is
+    /// refined on all tracks (0: every start on all tracks).
+    #[arg(long, default_value_t = 20_000)]
+    sample: usize,
     /// Threads for the elbow (one k per thread).
     #[arg(long)]
     threads: Option<usize>,
@@ -74,6 +78,7 @@ fn main() -> Result<()> {
     opts.kmeans = KMeansConfig {
         seed: args.seed,
         n_init: args.n_init,
+        sample: args.sample,
         ..KMeansConfig::default()
     };
     if let Some(t) = args.threads {
