@@ -36,7 +36,12 @@ struct Stats {
 fn stats(mut v: Vec<Duration>) -> Stats {
     v.sort();
     let at = |q: f64| v[((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1];
-    Stats { p50: at(0.50), p99: at(0.99), max: *v.last().unwrap(), n: v.len() }
+    Stats {
+        p50: at(0.50),
+        p99: at(0.99),
+        max: *v.last().unwrap(),
+        n: v.len(),
+    }
 }
 
 fn us(d: Duration) -> String {
@@ -44,20 +49,41 @@ fn us(d: Duration) -> String {
 }
 
 fn row(what: &str, s: &Stats) {
-    println!("| {what} | {} | {} | {} | {} |", s.n, us(s.p50), us(s.p99), us(s.max));
+    println!(
+        "| {what} | {} | {} | {} | {} |",
+        s.n,
+        us(s.p50),
+        us(s.p99),
+        us(s.max)
+    );
 }
 
 fn enc(q: &str) -> String {
-    q.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    q.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// Time every URI through the router, after one warm-up pass.
 fn time_router(rt: &tokio::runtime::Runtime, app: &axum::Router, uris: &[String]) -> Stats {
     let call = |uri: &str| {
         rt.block_on(async {
-            let res = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+            let res = app
+                .clone()
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
             assert!(res.status().is_success(), "{uri}: {}", res.status());
-            axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap().len()
+            axum::body::to_bytes(res.into_body(), 64 << 20)
+                .await
+                .unwrap()
+                .len()
         })
     };
     for u in uris.iter().take(200) {
@@ -75,9 +101,25 @@ fn time_router(rt: &tokio::runtime::Runtime, app: &axum::Router, uris: &[String]
 /// Queries a user might type: prefixes of real names (2..12 chars), the same with one typo,
 /// and the issue's examples.
 fn search_queries(conn: &Connection, count: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<String> {
-    let titles: Vec<String> = conn.prepare("SELECT name_folded FROM tracks").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    let artists: Vec<String> = conn.prepare("SELECT artists_folded FROM Clean_Artists").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    let mut out = vec!["fleetwod mac".to_string(), "beyonce".into(), "crazy in lov".into()];
+    let titles: Vec<String> = conn
+        .prepare("SELECT name_folded FROM tracks")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let artists: Vec<String> = conn
+        .prepare("SELECT artists_folded FROM Clean_Artists")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = vec![
+        "fleetwod mac".to_string(),
+        "beyonce".into(),
+        "crazy in lov".into(),
+    ];
     while out.len() < count {
         let pool = if rng.gen_bool(0.5) { &titles } else { &artists };
         let name: Vec<char> = pool[rng.gen_range(0..pool.len())].chars().collect();
@@ -102,18 +144,40 @@ fn search_queries(conn: &Connection, count: usize, rng: &mut Xoshiro256PlusPlus)
 }
 
 fn search_uris(queries: &[String]) -> Vec<String> {
-    queries.iter().map(|q| format!("/api/v3/search?q={}&limit=10", enc(q))).collect()
+    queries
+        .iter()
+        .map(|q| format!("/api/v3/search?q={}&limit=10", enc(q)))
+        .collect()
 }
 
-fn recommendation_uris(conn: &Connection, count: usize, scope: &str, rng: &mut Xoshiro256PlusPlus) -> Vec<String> {
-    let ids: Vec<String> = conn.prepare("SELECT id FROM tracks").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
-    (0..count).map(|_| format!("/api/v3/tracks/{}/recommendations?n=10&scope={scope}", ids[rng.gen_range(0..ids.len())])).collect()
+fn recommendation_uris(
+    conn: &Connection,
+    count: usize,
+    scope: &str,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Vec<String> {
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM tracks")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (0..count)
+        .map(|_| {
+            format!(
+                "/api/v3/tracks/{}/recommendations?n=10&scope={scope}",
+                ids[rng.gen_range(0..ids.len())]
+            )
+        })
+        .collect()
 }
 
 /// Baseline search: an FTS5 trigram table over the same folded names, built in memory.
 fn fts5_baseline(db: &Path, queries: &[String]) -> Stats {
     let conn = Connection::open_in_memory().unwrap();
-    conn.execute("ATTACH DATABASE ?1 AS src", [db.to_str().unwrap()]).unwrap();
+    conn.execute("ATTACH DATABASE ?1 AS src", [db.to_str().unwrap()])
+        .unwrap();
     conn.execute_batch(
         "CREATE VIRTUAL TABLE names USING fts5(name, kind UNINDEXED, ref UNINDEXED, popularity UNINDEXED, tokenize = 'trigram');
          INSERT INTO names SELECT name_folded, 'track', id, popularity FROM src.tracks;
@@ -128,9 +192,19 @@ fn fts5_baseline(db: &Path, queries: &[String]) -> Stats {
         let q = fold_name(q);
         let t = Instant::now();
         let rows: usize = if q.chars().count() >= 3 {
-            by_match.query_map([format!("\"{}\"", q.replace('"', "\"\""))], |r| r.get::<_, String>(0)).unwrap().count()
+            by_match
+                .query_map([format!("\"{}\"", q.replace('"', "\"\""))], |r| {
+                    r.get::<_, String>(0)
+                })
+                .unwrap()
+                .count()
         } else {
-            by_like.query_map([format!("{}%", q.replace('%', "").replace('_', ""))], |r| r.get::<_, String>(0)).unwrap().count()
+            by_like
+                .query_map([format!("{}%", q.replace(['%', '_'], ""))], |r| {
+                    r.get::<_, String>(0)
+                })
+                .unwrap()
+                .count()
         };
         std::hint::black_box(rows);
         times.push(t.elapsed());
@@ -142,17 +216,29 @@ fn fts5_baseline(db: &Path, queries: &[String]) -> Stats {
 fn sqlite_recommend_baseline(db: &Path, uris: &[String]) -> Stats {
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let cols = FEATURES.join(", ");
-    let mut seed_q = conn.prepare(&format!("SELECT cluster, {cols} FROM tracks WHERE id = ?1")).unwrap();
-    let mut pool_q = conn.prepare(&format!("SELECT id, {cols} FROM tracks WHERE cluster = ?1 OR ?2")).unwrap();
+    let mut seed_q = conn
+        .prepare(&format!("SELECT cluster, {cols} FROM tracks WHERE id = ?1"))
+        .unwrap();
+    let mut pool_q = conn
+        .prepare(&format!(
+            "SELECT id, {cols} FROM tracks WHERE cluster = ?1 OR ?2"
+        ))
+        .unwrap();
     let mut times = Vec::with_capacity(uris.len());
     for u in uris {
         let id = u.split('/').nth(4).unwrap();
         let all = u.ends_with("scope=all");
         let t = Instant::now();
-        let (cluster, f): (i64, Vec<f64>) = seed_q.query_row([id], |r| Ok((r.get(0)?, (1..=9).map(|k| r.get(k).unwrap()).collect()))).unwrap();
+        let (cluster, f): (i64, Vec<f64>) = seed_q
+            .query_row([id], |r| {
+                Ok((r.get(0)?, (1..=9).map(|k| r.get(k).unwrap()).collect()))
+            })
+            .unwrap();
         let mut best: Vec<(f64, String)> = pool_q
             .query_map(params![cluster, all], |r| {
-                let d: f64 = (0..9).map(|k| (r.get::<_, f64>(k + 1).unwrap() - f[k]).powi(2)).sum();
+                let d: f64 = (0..9)
+                    .map(|k| (r.get::<_, f64>(k + 1).unwrap() - f[k]).powi(2))
+                    .sum();
                 Ok((d, r.get::<_, String>(0)?))
             })
             .unwrap()
@@ -177,20 +263,57 @@ fn build_resampled(src: &Path, out: &Path, n: usize) {
     std::fs::copy(src, out).unwrap();
     let mut conn = Connection::open(out).unwrap();
     let cols = [
-        "id", "name", "artists", "artist_ids", "genres", "year", "release_date", "popularity", "explicit", "duration_ms", "key", "mode", "danceability",
-        "energy", "loudness", "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo", "loudness_scale", "tempo_scale",
-        "duration_scale", "popularity_scale", "cluster", "distance", "name_folded", "artists_folded",
+        "id",
+        "name",
+        "artists",
+        "artist_ids",
+        "genres",
+        "year",
+        "release_date",
+        "popularity",
+        "explicit",
+        "duration_ms",
+        "key",
+        "mode",
+        "danceability",
+        "energy",
+        "loudness",
+        "speechiness",
+        "acousticness",
+        "instrumentalness",
+        "liveness",
+        "valence",
+        "tempo",
+        "loudness_scale",
+        "tempo_scale",
+        "duration_scale",
+        "popularity_scale",
+        "cluster",
+        "distance",
+        "name_folded",
+        "artists_folded",
     ];
     let base: Vec<Vec<rusqlite::types::Value>> = {
-        let mut st = conn.prepare(&format!("SELECT {} FROM tracks ORDER BY rowid", cols.join(", "))).unwrap();
-        st.query_map([], |r| (0..cols.len()).map(|i| r.get(i)).collect()).unwrap().map(Result::unwrap).collect()
+        let mut st = conn
+            .prepare(&format!(
+                "SELECT {} FROM tracks ORDER BY rowid",
+                cols.join(", ")
+            ))
+            .unwrap();
+        st.query_map([], |r| (0..cols.len()).map(|i| r.get(i)).collect())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     };
     let centroids: Vec<(i64, Vec<f64>)> = conn
         .prepare("SELECT cluster, centroid FROM clusters ORDER BY cluster")
         .unwrap()
         .query_map([], |r| {
             let c: serde_json::Value = serde_json::from_str(&r.get::<_, String>(1)?).unwrap();
-            Ok((r.get(0)?, FEATURES.iter().map(|f| c[f].as_f64().unwrap()).collect()))
+            Ok((
+                r.get(0)?,
+                FEATURES.iter().map(|f| c[f].as_f64().unwrap()).collect(),
+            ))
         })
         .unwrap()
         .map(Result::unwrap)
@@ -198,7 +321,9 @@ fn build_resampled(src: &Path, out: &Path, n: usize) {
     let words: Vec<String> = base
         .iter()
         .flat_map(|r| match &r[1] {
-            rusqlite::types::Value::Text(t) => t.split_whitespace().map(str::to_owned).collect::<Vec<_>>(),
+            rusqlite::types::Value::Text(t) => {
+                t.split_whitespace().map(str::to_owned).collect::<Vec<_>>()
+            }
             _ => vec![],
         })
         .filter(|w| w.chars().all(char::is_alphanumeric))
@@ -211,7 +336,12 @@ fn build_resampled(src: &Path, out: &Path, n: usize) {
     tx.execute("DELETE FROM track_artists", []).unwrap();
     {
         let placeholders = vec!["?"; cols.len()].join(", ");
-        let mut ins = tx.prepare(&format!("INSERT INTO tracks ({}) VALUES ({placeholders})", cols.join(", "))).unwrap();
+        let mut ins = tx
+            .prepare(&format!(
+                "INSERT INTO tracks ({}) VALUES ({placeholders})",
+                cols.join(", ")
+            ))
+            .unwrap();
         for i in 0..n {
             let mut r = base[i % base.len()].clone();
             if i >= base.len() {
@@ -226,19 +356,34 @@ fn build_resampled(src: &Path, out: &Path, n: usize) {
                 }
                 let (cluster, dist) = centroids
                     .iter()
-                    .map(|(c, x)| (*c, x.iter().zip(&f).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt()))
+                    .map(|(c, x)| {
+                        (
+                            *c,
+                            x.iter()
+                                .zip(&f)
+                                .map(|(a, b)| (a - b).powi(2))
+                                .sum::<f64>()
+                                .sqrt(),
+                        )
+                    })
                     .min_by(|a, b| a.1.partial_cmp(&b.1).unwrap())
                     .unwrap();
                 r[idx("cluster")] = rusqlite::types::Value::Integer(cluster);
                 r[idx("distance")] = rusqlite::types::Value::Real(dist);
-                let id: String = (0..22).map(|_| B62[rng.gen_range(0..B62.len())] as char).collect();
+                let id: String = (0..22)
+                    .map(|_| B62[rng.gen_range(0..B62.len())] as char)
+                    .collect();
                 r[idx("id")] = rusqlite::types::Value::Text(id);
-                let rusqlite::types::Value::Text(name) = &r[idx("name")] else { unreachable!() };
+                let rusqlite::types::Value::Text(name) = &r[idx("name")] else {
+                    unreachable!()
+                };
                 let name = format!("{name} {}", words[rng.gen_range(0..words.len())]);
                 r[idx("name_folded")] = rusqlite::types::Value::Text(fold_name(&name));
                 r[idx("name")] = rusqlite::types::Value::Text(name);
                 if let rusqlite::types::Value::Real(p) = r[idx("popularity")] {
-                    r[idx("popularity")] = rusqlite::types::Value::Real((p + rng.gen_range(-20.0..=20.0)).clamp(0.0, 100.0).round());
+                    r[idx("popularity")] = rusqlite::types::Value::Real(
+                        (p + rng.gen_range(-20.0..=20.0)).clamp(0.0, 100.0).round(),
+                    );
                 }
             }
             ins.execute(rusqlite::params_from_iter(r)).unwrap();
@@ -256,27 +401,49 @@ fn bench_db(label: &str, db: &Path, requests: usize, rt: &tokio::runtime::Runtim
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let queries = search_queries(&conn, requests, &mut rng);
-    println!("\n### {label}: {tracks} tracks (start-up load and index build {:.0} ms)\n", load.as_secs_f64() * 1e3);
+    println!(
+        "\n### {label}: {tracks} tracks (start-up load and index build {:.0} ms)\n",
+        load.as_secs_f64() * 1e3
+    );
     println!("| workload | requests | p50 | p99 | max |\n|---|---|---|---|---|");
-    row("search, in-memory index (router, JSON)", &time_router(rt, &app, &search_uris(&queries)));
-    row("search, baseline FTS5 trigram (SQL only, no typos)", &fts5_baseline(db, &queries));
+    row(
+        "search, in-memory index (router, JSON)",
+        &time_router(rt, &app, &search_uris(&queries)),
+    );
+    row(
+        "search, baseline FTS5 trigram (SQL only, no typos)",
+        &fts5_baseline(db, &queries),
+    );
     for scope in ["cluster", "all"] {
         let uris = recommendation_uris(&conn, requests, scope, &mut rng);
-        row(&format!("recommendations n=10 scope={scope}, in-memory (router, JSON)"), &time_router(rt, &app, &uris));
-        row(&format!("recommendations n=10 scope={scope}, baseline SQLite scan"), &sqlite_recommend_baseline(db, &uris[..uris.len().min(300)]));
+        row(
+            &format!("recommendations n=10 scope={scope}, in-memory (router, JSON)"),
+            &time_router(rt, &app, &uris),
+        );
+        row(
+            &format!("recommendations n=10 scope={scope}, baseline SQLite scan"),
+            &sqlite_recommend_baseline(db, &uris[..uris.len().min(300)]),
+        );
     }
 }
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let requests = if quick { 500 } else { 3000 };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let shipped = root().join("data/build/musicData.sqlite");
     bench_db("shipped data", &shipped, requests, &rt);
     let resampled = std::env::temp_dir().join("music-ml-v3-bench-600k.sqlite");
     let t = Instant::now();
     build_resampled(&shipped, &resampled, RESAMPLED_TRACKS);
-    eprintln!("built {} in {:.1} s", resampled.display(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "built {} in {:.1} s",
+        resampled.display(),
+        t.elapsed().as_secs_f64()
+    );
     bench_db("resampled", &resampled, requests, &rt);
     std::fs::remove_file(&resampled).ok();
 }

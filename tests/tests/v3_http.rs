@@ -18,7 +18,8 @@ impl Drop for Server {
 
 async fn start() -> Server {
     let db = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/build/musicData.sqlite");
-    let state = music_v3::AppState::open(&db).expect("data/build/musicData.sqlite (run the pipeline)");
+    let state =
+        music_v3::AppState::open(&db).expect("data/build/musicData.sqlite (run the pipeline)");
     let app = music_http::finish(music_v3::router(state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -33,10 +34,25 @@ async fn v3_catalogue_examples_over_http() {
     let server = start().await;
     let client = reqwest::Client::new();
     for r in catalog::routes_of(Family::V3) {
-        let res = client.get(format!("{}{}", server.base, r.example)).header("Origin", "http://example.org").send().await.unwrap();
+        let res = client
+            .get(format!("{}{}", server.base, r.example))
+            .header("Origin", "http://example.org")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200, "{}", r.example);
-        assert_eq!(res.headers()["content-type"], "application/json", "{}", r.example);
-        assert_eq!(res.headers()["access-control-allow-origin"], "*", "{}", r.example);
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/json",
+            "{}",
+            r.example
+        );
+        assert_eq!(
+            res.headers()["access-control-allow-origin"],
+            "*",
+            "{}",
+            r.example
+        );
         let body: serde_json::Value = res.json().await.unwrap();
         assert!(body.is_object() || body.is_array());
     }
@@ -53,17 +69,33 @@ async fn v3_errors_over_http_are_json() {
         ("/api/v3/clusters/abc", 400),
         ("/api/v3/does-not-exist", 404),
     ] {
-        let res = client.get(format!("{}{}", server.base, path)).send().await.unwrap();
+        let res = client
+            .get(format!("{}{}", server.base, path))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), status, "{path}");
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["status"], status, "{path}");
     }
-    let res = client.post(format!("{}/api/v3/elbow", server.base)).send().await.unwrap();
+    let res = client
+        .post(format!("{}/api/v3/elbow", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 405);
     // A search as a browser would type it, through real percent-encoding.
-    let res = client.get(format!("{}/api/v3/search", server.base)).query(&[("q", "Beyoncé"), ("limit", "5")]).send().await.unwrap();
+    let res = client
+        .get(format!("{}/api/v3/search", server.base))
+        .query(&[("q", "Beyoncé"), ("limit", "5")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["hits"][0]["kind"], "artist");
-    assert_eq!(music_shared::fold_name(body["hits"][0]["name"].as_str().unwrap()), "beyonce");
+    assert_eq!(
+        music_shared::fold_name(body["hits"][0]["name"].as_str().unwrap()),
+        "beyonce"
+    );
 }

@@ -23,7 +23,10 @@ fn v3_details(path: &str) -> Option<(Vec<Value>, Value)> {
             ],
             json!({"$ref": "#/components/schemas/SearchResult"}),
         ),
-        "/api/v3/tracks/{id}" => (vec![id_param], json!({"$ref": "#/components/schemas/Track"})),
+        "/api/v3/tracks/{id}" => (
+            vec![id_param],
+            json!({"$ref": "#/components/schemas/Track"}),
+        ),
         "/api/v3/tracks/{id}/recommendations" => (
             vec![
                 id_param,
@@ -34,13 +37,24 @@ fn v3_details(path: &str) -> Option<(Vec<Value>, Value)> {
             ],
             json!({"$ref": "#/components/schemas/Recommendations"}),
         ),
-        "/api/v3/clusters" => (vec![], json!({"type": "array", "items": {"$ref": "#/components/schemas/Cluster"}})),
+        "/api/v3/clusters" => (
+            vec![],
+            json!({"type": "array", "items": {"$ref": "#/components/schemas/Cluster"}}),
+        ),
         "/api/v3/clusters/{n}" => (
-            vec![json!({"name": "n", "in": "path", "required": true, "description": "Cluster number.", "schema": {"type": "integer"}})],
+            vec![
+                json!({"name": "n", "in": "path", "required": true, "description": "Cluster number.", "schema": {"type": "integer"}}),
+            ],
             json!({"$ref": "#/components/schemas/Cluster"}),
         ),
-        "/api/v3/elbow" => (vec![], json!({"type": "array", "items": {"$ref": "#/components/schemas/ElbowPoint"}})),
-        "/api/v3/openapi.json" => (vec![], json!({"type": "object", "description": "This document.", "required": ["openapi", "info", "paths"]})),
+        "/api/v3/elbow" => (
+            vec![],
+            json!({"type": "array", "items": {"$ref": "#/components/schemas/ElbowPoint"}}),
+        ),
+        "/api/v3/openapi.json" => (
+            vec![],
+            json!({"type": "object", "description": "This document.", "required": ["openapi", "info", "paths"]}),
+        ),
         _ => return None,
     };
     Some(d)
@@ -48,7 +62,10 @@ fn v3_details(path: &str) -> Option<(Vec<Value>, Value)> {
 
 /// Path parameters named in an axum/OpenAPI path template (`/a/{x}/b/{y}`).
 pub fn path_params(path: &str) -> Vec<&str> {
-    path.split('/').filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).map(|s| s.trim_start_matches('*')).collect()
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|s| s.trim_start_matches('*'))
+        .collect()
 }
 
 /// axum's catch-all `{*rest}` is OpenAPI's `{rest}`.
@@ -81,7 +98,11 @@ fn family_name(f: Family) -> &'static str {
 }
 
 fn operation_id(route: &Route) -> String {
-    let mut id = format!("{}_{}", family_name(route.family), route.method.to_ascii_lowercase());
+    let mut id = format!(
+        "{}_{}",
+        family_name(route.family),
+        route.method.to_ascii_lowercase()
+    );
     for c in route.path.chars() {
         id.push(if c.is_ascii_alphanumeric() { c } else { '_' });
     }
@@ -94,22 +115,37 @@ fn error_response(description: &str) -> Value {
 
 fn operation(route: &Route) -> Value {
     let (mut parameters, ok_schema) = v3_details(route.path).unwrap_or_else(|| {
-        let generic = if media_type(route) == "application/json" { json!({}) } else { json!({"type": "string"}) };
+        let generic = if media_type(route) == "application/json" {
+            json!({})
+        } else {
+            json!({"type": "string"})
+        };
         (Vec::new(), generic)
     });
     // Every path parameter of the template is declared, whatever the family.
     for p in path_params(route.path) {
-        if !parameters.iter().any(|q| q["name"] == p && q["in"] == "path") {
-            parameters.push(json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}));
+        if !parameters
+            .iter()
+            .any(|q| q["name"] == p && q["in"] == "path")
+        {
+            parameters.push(
+                json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}),
+            );
         }
     }
     let mut responses = Map::new();
-    responses.insert("200".into(), json!({"description": "OK", "content": {media_type(route): {"schema": ok_schema}}}));
+    responses.insert(
+        "200".into(),
+        json!({"description": "OK", "content": {media_type(route): {"schema": ok_schema}}}),
+    );
     if !parameters.is_empty() {
         responses.insert("400".into(), error_response("Bad parameter"));
     }
     responses.insert("404".into(), error_response("Not found"));
-    responses.insert("405".into(), error_response("Method not allowed (the API is read-only)"));
+    responses.insert(
+        "405".into(),
+        error_response("Method not allowed (the API is read-only)"),
+    );
     let mut op = json!({
         "operationId": operation_id(route),
         "summary": route.summary,
@@ -125,7 +161,10 @@ fn operation(route: &Route) -> Value {
 
 fn schemas() -> Value {
     let num = json!({"type": ["number", "null"]});
-    let features: Map<String, Value> = music_shared::FEATURES.iter().map(|f| (f.to_string(), json!({"type": "number"}))).collect();
+    let features: Map<String, Value> = music_shared::FEATURES
+        .iter()
+        .map(|f| (f.to_string(), json!({"type": "number"})))
+        .collect();
     json!({
         "Error": {"type": "object", "required": ["error", "status"],
             "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
@@ -188,7 +227,9 @@ fn schemas() -> Value {
 pub fn document(routes: &[Route]) -> Value {
     let mut paths = Map::new();
     for r in routes {
-        let item = paths.entry(openapi_path(r.path)).or_insert_with(|| json!({}));
+        let item = paths
+            .entry(openapi_path(r.path))
+            .or_insert_with(|| json!({}));
         item[r.method.to_ascii_lowercase()] = operation(r);
     }
     json!({
@@ -217,7 +258,10 @@ mod tests {
 
     #[test]
     fn path_params_from_templates() {
-        assert_eq!(path_params("/api/v3/tracks/{id}/recommendations"), vec!["id"]);
+        assert_eq!(
+            path_params("/api/v3/tracks/{id}/recommendations"),
+            vec!["id"]
+        );
         assert_eq!(path_params("/a/{x}/b/{*rest}"), vec!["x", "rest"]);
         assert!(path_params("/api/v3/elbow").is_empty());
     }
@@ -225,7 +269,11 @@ mod tests {
     #[test]
     fn every_v3_catalogue_route_has_details() {
         for r in music_http::catalog::routes_of(Family::V3) {
-            assert!(v3_details(r.path).is_some(), "{} has no parameter/response details", r.path);
+            assert!(
+                v3_details(r.path).is_some(),
+                "{} has no parameter/response details",
+                r.path
+            );
         }
     }
 }

@@ -18,12 +18,19 @@ impl Catalogue<'_> {
     /// (a remaster, a single and its album version): recommending one of them for the other, or
     /// both, says nothing.
     fn same_song(&self, a: usize, b: usize) -> bool {
-        self.name_folded[a] == self.name_folded[b] && self.artists_folded[a].iter().any(|x| self.artists_folded[b].contains(x))
+        self.name_folded[a] == self.name_folded[b]
+            && self.artists_folded[a]
+                .iter()
+                .any(|x| self.artists_folded[b].contains(x))
     }
 }
 
 pub fn distance(a: &[f64; 9], b: &[f64; 9]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// The candidates of one request: a contiguous run of packed single-precision features (one
@@ -59,8 +66,16 @@ pub fn nearest(cat: &Catalogue<'_>, seed: usize, pool: Pool<'_>, n: usize) -> Ve
             (d2, i)
         })
         .collect();
-    let order32 = |a: &(f32, u32), b: &(f32, u32)| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1));
-    let order64 = |a: &(f64, u32), b: &(f64, u32)| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1));
+    let order32 = |a: &(f32, u32), b: &(f32, u32)| {
+        a.0.partial_cmp(&b.0)
+            .unwrap_or(Ordering::Equal)
+            .then(a.1.cmp(&b.1))
+    };
+    let order64 = |a: &(f64, u32), b: &(f64, u32)| {
+        a.0.partial_cmp(&b.0)
+            .unwrap_or(Ordering::Equal)
+            .then(a.1.cmp(&b.1))
+    };
     // Duplicates are dropped after ranking, so take a margin; if they ate it, widen and retry.
     let mut take = (n * 2 + 16).min(scored.len());
     loop {
@@ -68,8 +83,18 @@ pub fn nearest(cat: &Catalogue<'_>, seed: usize, pool: Pool<'_>, n: usize) -> Ve
             scored.select_nth_unstable_by(take - 1, order32);
         }
         // Everything outside the head is at least this far (in f32).
-        let outside = if take < scored.len() { scored[take..].iter().map(|s| s.0).fold(f32::INFINITY, f32::min) } else { f32::INFINITY };
-        let mut head: Vec<(f64, u32)> = scored[..take].iter().map(|&(_, i)| (squared(origin64, &cat.features[i as usize]), i)).collect();
+        let outside = if take < scored.len() {
+            scored[take..]
+                .iter()
+                .map(|s| s.0)
+                .fold(f32::INFINITY, f32::min)
+        } else {
+            f32::INFINITY
+        };
+        let mut head: Vec<(f64, u32)> = scored[..take]
+            .iter()
+            .map(|&(_, i)| (squared(origin64, &cat.features[i as usize]), i))
+            .collect();
         head.sort_by(order64);
         let mut out: Vec<(usize, f64)> = Vec::with_capacity(n);
         let mut last_d2 = 0.0;
@@ -105,12 +130,25 @@ mod tests {
     fn skips_seed_and_duplicate_songs() {
         let f = |x: f64| [x, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
         let features = vec![f(0.0), f(0.1), f(0.1), f(0.2), f(0.0), f(0.3)];
-        let names: Vec<String> = ["a", "b", "b", "c", "a", "d"].iter().map(|s| s.to_string()).collect();
-        let artists: Vec<Vec<String>> = [["x"], ["y"], ["y"], ["z"], ["x"], ["y"]].iter().map(|a| vec![a[0].to_string()]).collect();
-        let cat = Catalogue { features: &features, name_folded: &names, artists_folded: &artists };
+        let names: Vec<String> = ["a", "b", "b", "c", "a", "d"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let artists: Vec<Vec<String>> = [["x"], ["y"], ["y"], ["z"], ["x"], ["y"]]
+            .iter()
+            .map(|a| vec![a[0].to_string()])
+            .collect();
+        let cat = Catalogue {
+            features: &features,
+            name_folded: &names,
+            artists_folded: &artists,
+        };
         let tracks: Vec<u32> = (0..6).collect();
         let packed: Vec<[f32; 9]> = features.iter().map(|f| f.map(|v| v as f32)).collect();
-        let pool = Pool { features: &packed, tracks: &tracks };
+        let pool = Pool {
+            features: &packed,
+            tracks: &tracks,
+        };
         let got = nearest(&cat, 0, pool, 10);
         // 4 is a copy of the seed's song; 2 a copy of 1.
         assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![1, 3, 5]);

@@ -76,7 +76,8 @@ impl SearchIndex {
             }
         }
         entries.sort_by(|a, b| a.folded.cmp(&b.folded).then(a.target.cmp(&b.target)));
-        let mut arena = String::with_capacity(entries.iter().map(|e| e.folded.len() + 1).sum::<usize>() + 1);
+        let mut arena =
+            String::with_capacity(entries.iter().map(|e| e.folded.len() + 1).sum::<usize>() + 1);
         arena.push('\n');
         let mut starts = Vec::with_capacity(entries.len());
         let mut popularity = Vec::with_capacity(entries.len());
@@ -85,17 +86,29 @@ impl SearchIndex {
             starts.push(u32::try_from(arena.len()).expect("search arena over 4 GiB"));
             arena.push_str(&e.folded);
             arena.push('\n');
-            popularity.push(if e.popularity.is_finite() { e.popularity } else { 0.0 });
+            popularity.push(if e.popularity.is_finite() {
+                e.popularity
+            } else {
+                0.0
+            });
             targets.push(e.target);
         }
         let bytes = arena.as_bytes();
-        let mut words: Vec<u32> = memchr::memchr_iter(b' ', bytes).map(|p| (p + 1) as u32).collect();
+        let mut words: Vec<u32> = memchr::memchr_iter(b' ', bytes)
+            .map(|p| (p + 1) as u32)
+            .collect();
         let suffix = |o: u32| {
             let o = o as usize;
             &bytes[o..o + memchr::memchr(b'\n', &bytes[o..]).unwrap_or(0)]
         };
         words.sort_by(|&a, &b| suffix(a).cmp(suffix(b)).then(a.cmp(&b)));
-        SearchIndex { arena, starts, popularity, targets, words }
+        SearchIndex {
+            arena,
+            starts,
+            popularity,
+            targets,
+            words,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -108,7 +121,11 @@ impl SearchIndex {
 
     fn name(&self, i: usize) -> &str {
         let start = self.starts[i] as usize;
-        let end = self.starts.get(i + 1).map_or(self.arena.len(), |&s| s as usize) - 1;
+        let end = self
+            .starts
+            .get(i + 1)
+            .map_or(self.arena.len(), |&s| s as usize)
+            - 1;
         &self.arena[start..end]
     }
 
@@ -135,7 +152,11 @@ impl SearchIndex {
         }
         let mut found: Vec<(u32, Match)> = Vec::new();
         for i in self.prefix_range(query) {
-            let m = if self.name(i).len() == query.len() { Match::Exact } else { Match::Prefix };
+            let m = if self.name(i).len() == query.len() {
+                Match::Exact
+            } else {
+                Match::Prefix
+            };
             found.push((i as u32, m));
         }
         // A word or typo hit can never outrank a prefix hit, so when the prefixes alone fill the
@@ -149,12 +170,20 @@ impl SearchIndex {
         found.dedup_by_key(|(i, _)| *i);
         let mut hits: Vec<Hit> = found
             .into_iter()
-            .map(|(i, matched)| Hit { target: self.targets[i as usize], matched, popularity: self.popularity[i as usize] })
+            .map(|(i, matched)| Hit {
+                target: self.targets[i as usize],
+                matched,
+                popularity: self.popularity[i as usize],
+            })
             .collect();
         let order = |a: &Hit, b: &Hit| {
             a.matched
                 .cmp(&b.matched)
-                .then(b.popularity.partial_cmp(&a.popularity).unwrap_or(Ordering::Equal))
+                .then(
+                    b.popularity
+                        .partial_cmp(&a.popularity)
+                        .unwrap_or(Ordering::Equal),
+                )
                 .then(a.target.cmp(&b.target))
         };
         if hits.len() > limit {
@@ -264,7 +293,7 @@ pub fn one_edit_from_prefix(q: &[char], name: &str) -> bool {
     // First difference at i: try each edit there.
     let sub = starts(&q[i + 1..], n.get(i + 1..).unwrap_or(&[]));
     let extra_in_q = starts(&q[i + 1..], &n[i..]);
-    let missing_in_q = i + 1 <= n.len() && starts(&q[i..], &n[i + 1..]);
+    let missing_in_q = i < n.len() && starts(&q[i..], &n[i + 1..]);
     let swap = i + 1 < q.len()
         && i + 1 < n.len()
         && q[i] == n[i + 1]
@@ -298,7 +327,12 @@ mod tests {
         for (q, n) in yes {
             assert!(one_edit_from_prefix(&chars(q), n), "{q} ~ {n}");
         }
-        let no = [("fleetwdo mca", "fleetwood mac"), ("beyoncexx", "beyonce"), ("xxyonce", "beyonce"), ("mac", "fleetwood mac")];
+        let no = [
+            ("fleetwdo mca", "fleetwood mac"),
+            ("beyoncexx", "beyonce"),
+            ("xxyonce", "beyonce"),
+            ("mac", "fleetwood mac"),
+        ];
         for (q, n) in no {
             assert!(!one_edit_from_prefix(&chars(q), n), "{q} !~ {n}");
         }
@@ -309,7 +343,11 @@ mod tests {
             names
                 .iter()
                 .enumerate()
-                .map(|(i, (n, p))| Entry { folded: n.to_string(), popularity: *p, target: Target::Track(i as u32) })
+                .map(|(i, (n, p))| Entry {
+                    folded: n.to_string(),
+                    popularity: *p,
+                    target: Target::Track(i as u32),
+                })
                 .collect(),
         )
     }
@@ -317,11 +355,11 @@ mod tests {
     #[test]
     fn ranks_exact_then_prefix_then_word_then_fuzzy_then_popularity() {
         let idx = index(&[
-            ("mac", 1.0),             // 0 exact
-            ("mac miller", 90.0),     // 1 prefix
-            ("macklemore", 50.0),     // 2 prefix
-            ("fleetwood mac", 99.0),  // 3 word
-            ("nac", 100.0),           // 4 would be fuzzy, but "mac" is too short for typos
+            ("mac", 1.0),            // 0 exact
+            ("mac miller", 90.0),    // 1 prefix
+            ("macklemore", 50.0),    // 2 prefix
+            ("fleetwood mac", 99.0), // 3 word
+            ("nac", 100.0),          // 4 would be fuzzy, but "mac" is too short for typos
             ("something else", 100.0),
         ]);
         let hits = idx.search("mac", 10);
@@ -338,19 +376,32 @@ mod tests {
         let hits = idx.search("macklemor", 10);
         assert_eq!(hits.len(), 1);
         let hits = idx.search("mackelmore", 10);
-        assert_eq!(hits.iter().map(|h| (h.target, h.matched)).collect::<Vec<_>>(), vec![(Target::Track(2), Match::Fuzzy)]);
+        assert_eq!(
+            hits.iter()
+                .map(|h| (h.target, h.matched))
+                .collect::<Vec<_>>(),
+            vec![(Target::Track(2), Match::Fuzzy)]
+        );
         // A typo in the first half is found through the tail.
         let hits = idx.search("fkeetwood", 10);
-        assert_eq!(hits.iter().map(|h| h.target).collect::<Vec<_>>(), vec![Target::Track(3)]);
+        assert_eq!(
+            hits.iter().map(|h| h.target).collect::<Vec<_>>(),
+            vec![Target::Track(3)]
+        );
     }
 
     #[test]
     fn limit_keeps_the_best() {
-        let names: Vec<(String, f64)> = (0..100).map(|i| (format!("song {i:03}"), i as f64)).collect();
+        let names: Vec<(String, f64)> = (0..100)
+            .map(|i| (format!("song {i:03}"), i as f64))
+            .collect();
         let refs: Vec<(&str, f64)> = names.iter().map(|(n, p)| (n.as_str(), *p)).collect();
         let idx = index(&refs);
         let hits = idx.search("song", 3);
-        assert_eq!(hits.iter().map(|h| h.target).collect::<Vec<_>>(), vec![Target::Track(99), Target::Track(98), Target::Track(97)]);
+        assert_eq!(
+            hits.iter().map(|h| h.target).collect::<Vec<_>>(),
+            vec![Target::Track(99), Target::Track(98), Target::Track(97)]
+        );
         assert!(idx.search("zzz", 3).is_empty());
     }
 
@@ -358,13 +409,55 @@ mod tests {
     #[test]
     fn agrees_with_brute_force() {
         let names = [
-            "fleetwood mac", "fleetwood", "mac miller", "the mac", "macklemore", "love story", "lover", "crazy in love",
-            "crazy", "glove", "loves me", "beyonce", "beyoncé", "bey", "abba", "aaba", "ab", "b", "sigur ros", "ros",
-            "mø", "møller", "east of eden", "eats", "a b c d", "ab ab ab",
+            "fleetwood mac",
+            "fleetwood",
+            "mac miller",
+            "the mac",
+            "macklemore",
+            "love story",
+            "lover",
+            "crazy in love",
+            "crazy",
+            "glove",
+            "loves me",
+            "beyonce",
+            "beyoncé",
+            "bey",
+            "abba",
+            "aaba",
+            "ab",
+            "b",
+            "sigur ros",
+            "ros",
+            "mø",
+            "møller",
+            "east of eden",
+            "eats",
+            "a b c d",
+            "ab ab ab",
         ];
         let entries: Vec<(&str, f64)> = names.iter().map(|n| (*n, 1.0)).collect();
         let idx = index(&entries);
-        let queries = ["fleetwod", "mac", "lov", "love", "lvoe", "lovr", "crazy in lov", "beyonc", "beyonxe", "eats", "east", "abba", "abab", "møler", "ros", "a b", "zzzz", "b"];
+        let queries = [
+            "fleetwod",
+            "mac",
+            "lov",
+            "love",
+            "lvoe",
+            "lovr",
+            "crazy in lov",
+            "beyonc",
+            "beyonxe",
+            "eats",
+            "east",
+            "abba",
+            "abab",
+            "møler",
+            "ros",
+            "a b",
+            "zzzz",
+            "b",
+        ];
         for q in queries {
             let qc: Vec<char> = q.chars().collect();
             let mut want: Vec<(Target, Match)> = names
@@ -386,7 +479,11 @@ mod tests {
                 })
                 .collect();
             want.sort();
-            let mut got: Vec<(Target, Match)> = idx.search(q, 1000).into_iter().map(|h| (h.target, h.matched)).collect();
+            let mut got: Vec<(Target, Match)> = idx
+                .search(q, 1000)
+                .into_iter()
+                .map(|h| (h.target, h.matched))
+                .collect();
             got.sort();
             assert_eq!(got, want, "query {q:?}");
         }
