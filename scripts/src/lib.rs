@@ -1,5 +1,6 @@
 //! Batch jobs behind the `scripts/` binaries. The pipeline lives in a library so that the tests
 //! can run it on the real files without going through a process boundary.
 
+pub mod dynamo_writer;
 pub mod pipeline;
 pub mod sqlite_out;

@@ -43,6 +43,11 @@ pub async fn client(
 ) -> Client {
     let region_chain = match region {
         Some(r) => RegionProviderChain::first_try(Region::new(r.to_string())),
+        // A local endpoint ignores the region: skip the profile/IMDS lookups, which can stall.
+        None if endpoint_url.is_some() => RegionProviderChain::first_try(
+            aws_config::environment::EnvironmentVariableRegionProvider::new(),
+        )
+        .or_else(Region::new(DEFAULT_REGION)),
         None => RegionProviderChain::default_provider().or_else(Region::new(DEFAULT_REGION)),
     };
     let timeouts = TimeoutConfig::builder()

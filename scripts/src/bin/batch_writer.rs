@@ -1,0 +1,86 @@
+//! Seeds the v2 DynamoDB tables from data/build/*.jsonl (see `music_scripts::dynamo_writer`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use music_scripts::dynamo_writer::{run, WriterOptions};
+use music_shared::store::TableNames;
+
+/// Create the v2 tables if missing (on-demand billing, keys and the name_folded index as in
+/// infra/template.yaml) and write every item of data/build/*.jsonl into them with BatchWriteItem
+/// (25 items a request, several in flight, unprocessed items and throttled requests retried with
+/// exponential backoff and jitter). Safe to run again: puts overwrite by key. Ends with a count
+/// of each table (a Select=COUNT scan) that must match the input.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// A local DynamoDB (dynalite, DynamoDB Local), e.g. http://127.0.0.1:8000; default AWS.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    endpoint_url: Option<String>,
+    /// AWS region; default from the AWS environment/profile, else us-west-1.
+    #[arg(long)]
+    region: Option<String>,
+    /// Prepended to each table name (the SAM template's TablePrefix). Names come from
+    /// MUSIC_ML_TABLE_TRACKS / _TRACK_IDS / _ASSIGNMENTS, default Music_ML3, Music_ML_IDs,
+    /// Music_ML_Assignments.
+    #[arg(long, default_value = "")]
+    table_prefix: String,
+    /// Directory holding Music_ML3.jsonl, Music_ML_IDs.jsonl and Music_ML_Assignments.jsonl.
+    #[arg(long, default_value = "data/build")]
+    data_dir: PathBuf,
+    /// BatchWriteItem requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Give up on a batch after this many consecutive retries that wrote nothing.
+    #[arg(long, default_value_t = 10)]
+    max_retries: u32,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let mut options = WriterOptions::new(
+        args.data_dir,
+        TableNames::from_env().prefixed(&args.table_prefix),
+    );
+    options.endpoint_url = args.endpoint_url.filter(|s| !s.is_empty());
+    options.region = args.region;
+    options.concurrency = args.concurrency.max(1);
+    options.max_retries = args.max_retries;
+    options.base_backoff = Duration::from_millis(25);
+    options.progress = !args.quiet;
+    match run(&options).await {
+        Ok(report) => {
+            for t in &report.tables {
+                println!(
+                    "{:<32} {:>6} items  {:>6} acknowledged  {:>6} counted",
+                    t.table, t.items, t.written, t.counted
+                );
+            }
+            println!(
+                "wrote {} items in {:.3} s ({:.0} items/s); retries: {} for unprocessed items, {} for throttled requests",
+                report.items(),
+                report.write_time.as_secs_f64(),
+                report.items_per_sec(),
+                report.unprocessed_retries,
+                report.throttled_retries
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("batch-writer: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
