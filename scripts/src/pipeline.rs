@@ -342,7 +342,7 @@ fn summarise(
                 .clean
                 .genres
                 .iter()
-                .flatten()
+                .flat_map(|g| g.iter())
                 .map(String::as_str)
                 .collect();
             for g in genres {
@@ -425,7 +425,7 @@ pub fn title_items(rows: &[Row], with_ids: bool) -> Vec<TitleItem> {
                 continue;
             }
             item.artists.push(artist.clone());
-            item.genres.push(genres.clone());
+            item.genres.push(genres.to_vec());
             item.assignments.push(r.cluster as u8);
             if let Some(ids) = item.id.as_mut() {
                 ids.push(t.id.clone());
@@ -497,34 +497,28 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
         .with_context(|| format!("creating {}", opts.out_dir.display()))?;
     let sqlite = opts.out_dir.join("musicData.sqlite");
     crate::sqlite_out::write(&sqlite, opts, outcome)?;
+    // One item file at a time, so only one set of items is in memory at once.
     let mut written = Vec::new();
-    let tracks = title_items(&outcome.rows, false);
-    let with_ids = title_items(&outcome.rows, true);
-    let assignments = assignment_items(&outcome.rows, &outcome.clusters, opts.kmeans.seed);
-    for (name, n, path) in [
-        (
-            items::ITEMS_TRACKS,
-            tracks.len(),
-            opts.out_dir.join(items::ITEMS_TRACKS),
-        ),
-        (
-            items::ITEMS_TRACKS_WITH_IDS,
-            with_ids.len(),
-            opts.out_dir.join(items::ITEMS_TRACKS_WITH_IDS),
-        ),
-        (
-            items::ITEMS_ASSIGNMENTS,
-            assignments.len(),
-            opts.out_dir.join(items::ITEMS_ASSIGNMENTS),
-        ),
-    ] {
-        match name {
-            items::ITEMS_TRACKS => write_jsonl(&path, &tracks)?,
-            items::ITEMS_TRACKS_WITH_IDS => write_jsonl(&path, &with_ids)?,
-            _ => write_jsonl(&path, &assignments)?,
-        }
+    let mut emit = |file: &str, n: usize, write: &dyn Fn(&Path) -> Result<()>| -> Result<()> {
+        let path = opts.out_dir.join(file);
+        write(&path)?;
         written.push((path, n));
-    }
+        Ok(())
+    };
+    let tracks = title_items(&outcome.rows, false);
+    emit(items::ITEMS_TRACKS, tracks.len(), &|p| {
+        write_jsonl(p, &tracks)
+    })?;
+    drop(tracks);
+    let with_ids = title_items(&outcome.rows, true);
+    emit(items::ITEMS_TRACKS_WITH_IDS, with_ids.len(), &|p| {
+        write_jsonl(p, &with_ids)
+    })?;
+    drop(with_ids);
+    let assignments = assignment_items(&outcome.rows, &outcome.clusters, opts.kmeans.seed);
+    emit(items::ITEMS_ASSIGNMENTS, assignments.len(), &|p| {
+        write_jsonl(p, &assignments)
+    })?;
     Ok(Written {
         sqlite,
         items: written,

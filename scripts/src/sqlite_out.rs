@@ -240,7 +240,7 @@ pub fn write(path: &Path, opts: &Options, o: &Outcome) -> Result<()> {
                 t.name,
                 serde_json::to_string(&t.artists)?,
                 serde_json::to_string(&t.artist_ids)?,
-                serde_json::to_string(&r.clean.genres)?,
+                serde_json::to_string(&r.clean.genres.iter().map(|g| &g[..]).collect::<Vec<_>>())?,
                 t.year,
                 t.release_date,
                 t.popularity,
@@ -272,7 +272,7 @@ pub fn write(path: &Path, opts: &Options, o: &Outcome) -> Result<()> {
                     i as i64,
                     a,
                     fold_name(a),
-                    serde_json::to_string(g)?
+                    serde_json::to_string(&g[..])?
                 ])?;
             }
         }

@@ -1,4 +1,9 @@
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One artist's genres, shared: on 600k tracks every track refers to its artists' lists, and
+/// copying them per track would cost hundreds of MiB.
+pub type Genres = Arc<[String]>;
 
 /// One row of the 2020 `data_w_genres.csv`: an artist's mean features, track count and genres.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,13 +30,14 @@ pub struct ArtistRow {
 /// ids), by Spotify artist id in the 2021 tables.
 #[derive(Debug, Clone, Default)]
 pub struct GenreIndex {
-    pub by_name: HashMap<String, Vec<String>>,
-    pub by_id: HashMap<String, Vec<String>>,
+    pub by_name: HashMap<String, Genres>,
+    pub by_id: HashMap<String, Genres>,
 }
 
 impl GenreIndex {
     /// Genres per credited artist, parallel to `artists`. Ids win when the track has them.
-    pub fn genres_for(&self, artists: &[String], artist_ids: &[String]) -> Vec<Vec<String>> {
+    pub fn genres_for(&self, artists: &[String], artist_ids: &[String]) -> Vec<Genres> {
+        let none: Genres = Arc::from(Vec::new());
         artists
             .iter()
             .enumerate()
@@ -41,7 +47,7 @@ impl GenreIndex {
                     .and_then(|id| self.by_id.get(id))
                     .or_else(|| self.by_name.get(name))
                     .cloned()
-                    .unwrap_or_default()
+                    .unwrap_or_else(|| none.clone())
             })
             .collect()
     }

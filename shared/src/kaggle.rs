@@ -320,16 +320,14 @@ pub fn read_artists(path: &Path) -> Result<ArtistFile, ModelError> {
             }
         };
         let name = record.get(name_col).unwrap_or("").to_string();
+        let shared: crate::artist::Genres = genres.clone().into();
         if let Some(id) = id_col.and_then(|i| record.get(i)) {
             out.genres
                 .by_id
-                .insert(id.trim().to_string(), genres.clone());
+                .insert(id.trim().to_string(), shared.clone());
         }
         // First occurrence wins for duplicate names, so the index is independent of hash order.
-        out.genres
-            .by_name
-            .entry(name.clone())
-            .or_insert_with(|| genres.clone());
+        out.genres.by_name.entry(name.clone()).or_insert(shared);
         if !by_id {
             let v = |i: usize| opt_num(f[i].and_then(|c| record.get(c)));
             out.rows.push(ArtistRow {

@@ -45,6 +45,6 @@ impl Extremes {
 /// The original's cleaning: keep `loudness <= 0` (a handful of tracks report positive dB, a
 /// measurement artefact), and drop tracks none of whose artists has a genre, since a track
 /// without genres cannot be shown in the genre views or the v2 items.
-pub fn keep(track: &crate::Track, genres: &[Vec<String>]) -> bool {
+pub fn keep(track: &crate::Track, genres: &[crate::artist::Genres]) -> bool {
     track.loudness <= 0.0 && genres.iter().any(|g| !g.is_empty())
 }

@@ -47,7 +47,7 @@ pub struct Track {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CleanTrack {
     pub track: Track,
-    pub genres: Vec<Vec<String>>,
+    pub genres: Vec<crate::artist::Genres>,
 }
 
 /// The ratio-to-extreme scaled columns the original added (see [`crate::scale`]).
