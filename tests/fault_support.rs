@@ -1,0 +1,246 @@
+//! What the fault tests put between the code and a real local DynamoDB (dynalite, started by
+//! `tests/tests/dynamo_support`): an HTTP proxy that can be switched, while requests are
+//! running, to refuse connections (nothing listening), answer late, or answer DynamoDB's own
+//! throttling errors. The code under test talks to the proxy exactly as it talks to AWS.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// A free 127.0.0.1 port (the OS picks; released before the caller binds it).
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("binding 127.0.0.1:0")
+}
+
+/// What the proxy does with the next requests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Forward everything.
+    Pass,
+    /// Nothing listens on the port (connection refused); open connections are cut.
+    Down,
+    /// Forward, but only after this long.
+    Slow(Duration),
+    /// Answer every `every`-th request whose `X-Amz-Target` ends with `only` (any request when
+    /// `only` is empty) with DynamoDB's error `code` and `status`, without forwarding it; the
+    /// codes rotate through the list.
+    Refuse {
+        codes: Vec<(&'static str, u16)>,
+        every: u64,
+        only: &'static str,
+    },
+}
+
+impl Fault {
+    /// DynamoDB's two throttling answers, for every request.
+    pub fn throttle() -> Fault {
+        Fault::Refuse {
+            codes: vec![
+                ("ThrottlingException", 400),
+                ("ProvisionedThroughputExceededException", 400),
+            ],
+            every: 1,
+            only: "",
+        }
+    }
+}
+
+/// Counters a test reads to know that the fault really happened.
+#[derive(Debug, Default)]
+pub struct ProxyCounters {
+    pub forwarded: AtomicU64,
+    pub refused: AtomicU64,
+    pub delayed: AtomicU64,
+    /// Requests that matched `only`, whether refused or not.
+    pub matched: AtomicU64,
+    /// BatchWriteItem requests seen, whatever the mode (to time a fault inside a write).
+    pub batch_writes: AtomicU64,
+}
+
+/// An HTTP/1 proxy on a fixed 127.0.0.1 port in front of `backend`.
+pub struct FaultProxy {
+    pub endpoint: String,
+    mode: watch::Sender<Fault>,
+    pub counters: Arc<ProxyCounters>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FaultProxy {
+    pub async fn start(backend: &str) -> FaultProxy {
+        let port = free_port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let (mode, rx) = watch::channel(Fault::Pass);
+        let counters = Arc::new(ProxyCounters::default());
+        let shared = Arc::new(Shared {
+            backend: backend.trim_end_matches('/').to_string(),
+            client: reqwest::Client::new(),
+            counters: Arc::clone(&counters),
+        });
+        let task = tokio::spawn(supervise(addr, rx, shared));
+        // Wait until the first listener is bound.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            assert!(Instant::now() < deadline, "the fault proxy did not listen");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        FaultProxy {
+            endpoint: format!("http://{addr}"),
+            mode,
+            counters,
+            task,
+        }
+    }
+
+    pub fn set(&self, fault: Fault) {
+        self.mode.send_replace(fault);
+    }
+}
+
+struct Shared {
+    backend: String,
+    client: reqwest::Client,
+    counters: Arc<ProxyCounters>,
+}
+
+/// Bind while the mode is not `Down`, drop the listener (and every connection) when it is.
+async fn supervise(addr: SocketAddr, mut rx: watch::Receiver<Fault>, shared: Arc<Shared>) {
+    loop {
+        if *rx.borrow_and_update() == Fault::Down {
+            if rx.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        let listener = loop {
+            match TcpListener::bind(addr).await {
+                Ok(l) => break l,
+                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        };
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    let shared = Arc::clone(&shared);
+                    let mut conn_rx = rx.clone();
+                    tokio::spawn(async move {
+                        let mode_rx = conn_rx.clone();
+                        let service = hyper::service::service_fn(move |req| {
+                            let shared = Arc::clone(&shared);
+                            let fault = mode_rx.borrow().clone();
+                            async move { Ok::<_, std::convert::Infallible>(handle(req, fault, &shared).await) }
+                        });
+                        let conn = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service);
+                        tokio::pin!(conn);
+                        loop {
+                            tokio::select! {
+                                _ = conn.as_mut() => return,
+                                changed = conn_rx.changed() => {
+                                    if changed.is_err() || *conn_rx.borrow() == Fault::Down {
+                                        return; // dropping the connection cuts it
+                                    }
+                                }
+                            }
+                        }
+                    });
+                }
+                changed = rx.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    if *rx.borrow() == Fault::Down {
+                        break; // drop the listener: connections are refused from now on
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn dynamodb_error(code: &str, status: u16) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({
+        "__type": format!("com.amazonaws.dynamodb.v20120810#{code}"),
+        "message": "injected by the fault proxy",
+    });
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amzn-requestid", "fault-proxy")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("a static response builds")
+}
+
+async fn handle(req: Request<Incoming>, fault: Fault, shared: &Shared) -> Response<Full<Bytes>> {
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if target.ends_with(".BatchWriteItem") {
+        shared.counters.batch_writes.fetch_add(1, Ordering::SeqCst);
+    }
+    match &fault {
+        Fault::Refuse { codes, every, only } if target.ends_with(only) => {
+            let every = (*every).max(1);
+            let n = shared.counters.matched.fetch_add(1, Ordering::SeqCst) + 1;
+            if n.is_multiple_of(every) && !codes.is_empty() {
+                shared.counters.refused.fetch_add(1, Ordering::SeqCst);
+                let (code, status) = codes[(n / every) as usize % codes.len()];
+                return dynamodb_error(code, status);
+            }
+        }
+        Fault::Slow(delay) => {
+            shared.counters.delayed.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(*delay).await;
+        }
+        _ => {}
+    }
+    let (parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return dynamodb_error("InternalServerError", 500),
+    };
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut forward = shared
+        .client
+        .request(parts.method.clone(), format!("{}{path}", shared.backend))
+        .body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            forward = forward.header(name, value);
+        }
+    }
+    let answer = match forward.send().await {
+        Ok(answer) => answer,
+        Err(_) => return dynamodb_error("InternalServerError", 500),
+    };
+    shared.counters.forwarded.fetch_add(1, Ordering::SeqCst);
+    let mut out = Response::builder().status(answer.status());
+    for (name, value) in answer.headers() {
+        if name != "content-length" && name != "transfer-encoding" && name != "connection" {
+            out = out.header(name, value);
+        }
+    }
+    let body = answer.bytes().await.unwrap_or_default();
+    out.body(Full::new(body))
+        .unwrap_or_else(|_| dynamodb_error("InternalServerError", 500))
+}
