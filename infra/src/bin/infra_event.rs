@@ -1,0 +1,65 @@
+//! Writes an API Gateway REST API proxy event for `infra/events/`, so that every file has the
+//! shape API Gateway really sends (stage only in requestContext.path, decoded pathParameters).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::Parser;
+use music_infra::events::{match_route, rest_api_event};
+
+/// Write one REST API proxy event as API Gateway sends it for stage `dev`.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// The route's resource path as the template declares it, e.g.
+    /// "/api/v1.0/data_by_artist_clean/{artist}" or "/{proxy+}".
+    #[arg(long)]
+    resource: String,
+    /// The request path without the stage, percent-encoded, e.g. "/api/v1.0/data_by_artist_clean/The%20B-52's".
+    #[arg(long)]
+    path: String,
+    /// A query parameter, `key=value` (decoded), repeatable.
+    #[arg(long = "query")]
+    queries: Vec<String>,
+    /// HTTP method.
+    #[arg(long, default_value = "GET")]
+    method: String,
+    /// The API stage.
+    #[arg(long, default_value = "dev")]
+    stage: String,
+    /// Where to write the event; stdout if absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let Some(caps) = match_route(&args.resource, &args.path) else {
+        bail!(
+            "{} does not match the resource {}",
+            args.path,
+            args.resource
+        )
+    };
+    let mut query = Vec::new();
+    for q in &args.queries {
+        let Some((k, v)) = q.split_once('=') else {
+            bail!("--query takes key=value, got {q}")
+        };
+        query.push((k.to_string(), v.to_string()));
+    }
+    let event = rest_api_event(
+        &args.method.to_ascii_uppercase(),
+        &args.resource,
+        &args.path,
+        &query,
+        &caps,
+        &args.stage,
+    );
+    let text = serde_json::to_string_pretty(&event)? + "\n";
+    match args.out {
+        Some(path) => std::fs::write(path, text)?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! What the checks of the SAM deployment need, kept out of the function crates: reading
+//! `infra/template.yaml` as plain data (CloudFormation short tags included), the API Gateway
+//! event files of `infra/events/` with their recorded expectations, and a minimal Lambda runtime
+//! API used to time a function binary from process start to its first answered request.
+
+pub mod events;
+pub mod runtime_api;
+pub mod template;
+
+use std::path::PathBuf;
+
+use music_http::catalog::Family;
+
+/// The repository root (infra/ is one level below it).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("infra/ has a parent")
+        .to_path_buf()
+}
+
+/// The template every check reads.
+pub fn template_path() -> PathBuf {
+    repo_root().join("infra/template.yaml")
+}
+
+/// The logical id of the function that serves a family; the event files and the template use it.
+pub fn function_id(family: Family) -> &'static str {
+    match family {
+        Family::V1 => "V1Function",
+        Family::V2 => "V2Function",
+        Family::V3 => "V3Function",
+        Family::Web => "WebFunction",
+    }
+}
+
+/// The binary (and cargo-lambda `Binary` build property) of a family.
+pub fn binary_name(family: Family) -> &'static str {
+    match family {
+        Family::V1 => "music-v1",
+        Family::V2 => "music-v2",
+        Family::V3 => "music-v3",
+        Family::Web => "music-web",
+    }
+}
+
+pub const FAMILIES: [Family; 4] = [Family::V1, Family::V2, Family::V3, Family::Web];
+
+/// The family named by an event file's prefix (`v1-...json`).
+pub fn family_from_prefix(prefix: &str) -> Option<Family> {
+    FAMILIES.into_iter().find(|f| family_prefix(*f) == prefix)
+}
+
+pub fn family_prefix(family: Family) -> &'static str {
+    match family {
+        Family::V1 => "v1",
+        Family::V2 => "v2",
+        Family::V3 => "v3",
+        Family::Web => "web",
+    }
+}
+
+/// An axum route path (`/a/{x}/{*rest}`) as API Gateway writes it (`/a/{x}/{rest+}`).
+pub fn apigw_path(axum_path: &str) -> String {
+    axum_path
+        .split('/')
+        .map(
+            |seg| match seg.strip_prefix("{*").and_then(|s| s.strip_suffix('}')) {
+                Some(name) => format!("{{{name}+}}"),
+                None => seg.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn greedy_segments_become_proxy_parameters() {
+        assert_eq!(apigw_path("/static/{*path}"), "/static/{path+}");
+        assert_eq!(
+            apigw_path("/api/v1.0/data_by_artist_clean/{artist}"),
+            "/api/v1.0/data_by_artist_clean/{artist}"
+        );
+        assert_eq!(apigw_path("/"), "/");
+    }
+
+    #[test]
+    fn prefixes_round_trip() {
+        for f in FAMILIES {
+            assert_eq!(family_from_prefix(family_prefix(f)), Some(f));
+        }
+        assert_eq!(family_from_prefix("v4"), None);
+    }
+}
