@@ -222,13 +222,28 @@ impl Browser {
 
     async fn click(&self, css: &str) {
         let el = self.element(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{el}/click"),
-            Some(json!({})),
+        self.js(
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
+            json!([{ "element-6066-11e4-a52e-4f735466cecf": el }]),
         )
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        .await;
+        if let Err(e) = self
+            .cmd(
+                reqwest::Method::POST,
+                &format!("/element/{el}/click"),
+                Some(json!({})),
+            )
+            .await
+        {
+            let cover = self
+                .js(
+                    "var r = arguments[0].getBoundingClientRect(); var t = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
+                     return [r.x, r.y, window.innerWidth, window.innerHeight, window.scrollY, t ? t.outerHTML.slice(0, 300) : null]",
+                    json!([{ "element-6066-11e4-a52e-4f735466cecf": el }]),
+                )
+                .await;
+            panic!("click {css}: {e}; covered by: {cover}");
+        }
     }
 
     /// A key pressed and released wherever the focus is (W3C actions), e.g. "\u{E007}" = Enter.
@@ -261,6 +276,8 @@ impl Browser {
             .unwrap_or(900)
             .clamp(600, 6000) as u32;
         self.resize(width, height + 120).await;
+        self.js("window.scrollTo({top: 0, behavior: 'instant'})", json!([]))
+            .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self
             .cmd(reqwest::Method::GET, "/screenshot", None)
@@ -413,10 +430,11 @@ async fn check_application(app: &App, browser: &Browser) {
         )
         .await;
     browser.type_keys("#song-input", "blindng lig").await;
+    // The box searches as the user types; wait for the answer to the whole query.
     browser
         .wait_for(
-            "suggestions",
-            "document.querySelectorAll('#song-options [role=option]').length > 0",
+            "the suggestion for the misspelt title",
+            &format!("Array.from(document.querySelectorAll('#song-options [role=option]')).some(function (o) {{ return o.dataset.trackId === '{expected_id}'; }})"),
         )
         .await;
     let state = browser
@@ -428,7 +446,7 @@ async fn check_application(app: &App, browser: &Browser) {
         "ARIA combobox state while suggestions are open"
     );
     // Keyboard only: arrow down to the suggestion for the expected id, then Enter.
-    let position = browser.js("return Array.from(document.querySelectorAll('#song-options [role=option]')).findIndex(function (o) { return o.dataset.trackId === arguments[0]; })", json!([expected_id])).await;
+    let position = browser.js("var id = arguments[0]; return Array.from(document.querySelectorAll('#song-options [role=option]')).findIndex(function (o) { return o.dataset.trackId === id; })", json!([expected_id])).await;
     let position = position.as_i64().unwrap();
     assert!(
         position >= 0,

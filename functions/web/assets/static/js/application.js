@@ -161,6 +161,7 @@
     badge.textContent = t.cluster;
     badge.style.background = MM.clusterColour(t.cluster);
     MM.$("#track-title").textContent = t.name;
+    if (!input.value.trim()) input.value = t.name + (t.artists.length ? " — " + t.artists.join(", ") : "");
     MM.$("#track-artists").textContent = t.artists.join(", ") + (t.year ? " · " + t.year : "");
     setClusterLine(t.label);
     MM.clear(MM.$("#track-player")).appendChild(MM.spotifyEmbed(t.id, t.name + " by " + t.artists.join(", "), 152));

@@ -178,6 +178,12 @@ var MM = (function () {
     });
   }
 
+  /* Axis ticks: SI prefixes only for big numbers (200k ms), never "100m" for 0.1. */
+  function tickFormat(scale) {
+    var d = scale.domain(), big = Math.max(Math.abs(d[0]), Math.abs(d[1])) >= 10000;
+    return big ? d3.format("~s") : d3.format("~g");
+  }
+
   function fillSelect(select, keys, chosen) {
     clear(select);
     keys.forEach(function (k) { select.appendChild(el("option", { value: k, selected: k === chosen }, label(k))); });
@@ -187,6 +193,6 @@ var MM = (function () {
     FEATURES: FEATURES, label: label, clusterColour: clusterColour, el: el, clear: clear, $: $, api: api,
     ApiError: ApiError, loading: loading, done: done, showError: showError, list: list, artists: artists,
     fmt: fmt, sig: sig, pearson: pearson, describeR: describeR, spotifyEmbed: spotifyEmbed, tooltip: tooltip,
-    onResize: onResize, fillSelect: fillSelect
+    onResize: onResize, fillSelect: fillSelect, tickFormat: tickFormat
   };
 })();

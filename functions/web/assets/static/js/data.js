@@ -22,14 +22,35 @@
     var url = path, query = [];
     params.forEach(function (p) {
       var v = form.elements[p.name] ? form.elements[p.name].value : "";
-      if (p.in === "path") url = url.replace("{" + p.name + "}", encodeURIComponent(v));
+      if (p.in === "path") url = url.replace("{" + p.name + "}", p.rest ? v.split("/").map(encodeURIComponent).join("/") : encodeURIComponent(v));
       else if (p.in === "query" && v !== "") query.push(encodeURIComponent(p.name) + "=" + encodeURIComponent(v));
     });
     return relative(url) + (query.length ? "?" + query.join("&") : "");
   }
 
+  /* Parameter values read off the operation's example URL (x-example): the template's {name}
+   * segments against the example's segments, and its query string. A last parameter that spans
+   * several example segments is a catch-all (static/{path}). */
+  function examplesFrom(path, example) {
+    var out = {}, rest = {};
+    if (!example) return { values: out, rest: rest };
+    var parts = example.split("?"), tpl = path.split("/"), seg = parts[0].split("/");
+    tpl.forEach(function (t, i) {
+      var m = /^\{(.+)\}$/.exec(t);
+      if (!m || seg[i] === undefined) return;
+      var isLast = i === tpl.length - 1;
+      var raw = isLast ? seg.slice(i).join("/") : seg[i];
+      if (isLast && seg.length > tpl.length) rest[m[1]] = true;
+      try { out[m[1]] = decodeURIComponent(raw); } catch (e) { out[m[1]] = raw; }
+    });
+    if (parts[1]) new URLSearchParams(parts[1]).forEach(function (v, k) { out[k] = v; });
+    return { values: out, rest: rest };
+  }
+
   function operation(path, method, op, common) {
     var params = (common || []).concat(op.parameters || []).filter(function (p) { return p && (p.in === "path" || p.in === "query"); });
+    var ex = examplesFrom(path, op["x-example"]);
+    params.forEach(function (p) { p.rest = !!ex.rest[p.name]; });
     var id = "op-" + (++seq);
     var form = MM.el("form", { class: "row g-2 align-items-end", "aria-label": "Try " + method.toUpperCase() + " " + path });
     var link = MM.el("a", { class: "try-link text-break", href: "#" });
@@ -38,7 +59,7 @@
       var inputId = id + "-" + p.name;
       form.appendChild(MM.el("div", { class: "col-sm-6 col-md-4" },
         MM.el("label", { class: "form-label small mb-1", for: inputId }, p.name + (p.required ? " (required)" : "") + " · " + p.in),
-        MM.el("input", { class: "form-control form-control-sm", id: inputId, name: p.name, value: String(exampleOf(p)), required: !!p.required, maxlength: 500 })));
+        MM.el("input", { class: "form-control form-control-sm", id: inputId, name: p.name, value: String(ex.values[p.name] !== undefined ? ex.values[p.name] : exampleOf(p)), required: !!p.required, maxlength: 500 })));
     });
     form.appendChild(MM.el("div", { class: "col-auto" }, MM.el("button", { class: "btn btn-sm btn-mm", type: "submit" }, "Send")));
     function refresh() { var u = buildUrl(path, params, form); link.href = u; link.textContent = u; }

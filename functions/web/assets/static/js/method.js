@@ -13,7 +13,7 @@
     var y = d3.scaleLinear().domain([0, d3.max(points, function (d) { return d.inertia; })]).nice().range([h - m.bottom, m.top]);
     svg.append("g").attr("class", "grid").attr("transform", "translate(" + m.left + ",0)").call(d3.axisLeft(y).ticks(5).tickSize(-(w - m.left - m.right)).tickFormat(""));
     svg.append("g").attr("transform", "translate(0," + (h - m.bottom) + ")").call(d3.axisBottom(x).ticks(points.length).tickFormat(d3.format("d")));
-    svg.append("g").attr("transform", "translate(" + m.left + ",0)").call(d3.axisLeft(y).ticks(5, "~s"));
+    svg.append("g").attr("transform", "translate(" + m.left + ",0)").call(d3.axisLeft(y).ticks(5).tickFormat(MM.tickFormat(y)));
     svg.append("text").attr("class", "axis-label").attr("x", (m.left + w - m.right) / 2).attr("y", h - 8).attr("text-anchor", "middle").text("Number of clusters k");
     svg.append("text").attr("class", "axis-label").attr("transform", "rotate(-90)").attr("x", -(m.top + h - m.bottom) / 2).attr("y", 14).attr("text-anchor", "middle").text("Inertia");
     svg.append("path").datum(points).attr("fill", "none").attr("stroke", "#1db954").attr("stroke-width", 2.5)

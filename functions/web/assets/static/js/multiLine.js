@@ -17,8 +17,8 @@
     var yb = d3.scaleLinear().domain(d3.extent(rows, function (d) { return +d[kb]; })).nice().range([h - m.bottom, m.top]);
     svg.append("g").attr("class", "grid").attr("transform", "translate(" + m.left + ",0)").call(d3.axisLeft(ya).ticks(6).tickSize(-(w - m.left - m.right)).tickFormat(""));
     svg.append("g").attr("transform", "translate(0," + (h - m.bottom) + ")").call(d3.axisBottom(x).ticks(Math.min(10, w / 80)).tickFormat(d3.format("d")));
-    svg.append("g").attr("transform", "translate(" + m.left + ",0)").call(d3.axisLeft(ya).ticks(6, "~s")).selectAll("text").style("fill", A);
-    svg.append("g").attr("transform", "translate(" + (w - m.right) + ",0)").call(d3.axisRight(yb).ticks(6, "~s")).selectAll("text").style("fill", B);
+    svg.append("g").attr("transform", "translate(" + m.left + ",0)").call(d3.axisLeft(ya).ticks(6).tickFormat(MM.tickFormat(ya))).selectAll("text").style("fill", A);
+    svg.append("g").attr("transform", "translate(" + (w - m.right) + ",0)").call(d3.axisRight(yb).ticks(6).tickFormat(MM.tickFormat(yb))).selectAll("text").style("fill", B);
     svg.append("text").attr("class", "axis-label").attr("x", (m.left + w - m.right) / 2).attr("y", h - 6).attr("text-anchor", "middle").text("Year");
     [[ka, ya, A], [kb, yb, B]].forEach(function (s) {
       var pts = rows.filter(function (d) { return d[s[0]] !== null && d[s[0]] !== undefined; });

@@ -17,8 +17,8 @@
     var pop = d3.scaleSequential(d3.interpolateGreens).domain([d3.min(rows, function (d) { return +d.popularity; }) - 10, d3.max(rows, function (d) { return +d.popularity; })]);
     svg.append("g").attr("class", "grid").attr("transform", "translate(0," + (h - m.bottom) + ")").call(d3.axisBottom(x).ticks(6).tickSize(-(h - m.top - m.bottom)).tickFormat(""));
     svg.append("g").attr("class", "grid").attr("transform", "translate(" + m.left + ",0)").call(d3.axisLeft(y).ticks(6).tickSize(-(w - m.left - m.right)).tickFormat(""));
-    svg.append("g").attr("transform", "translate(0," + (h - m.bottom) + ")").call(d3.axisBottom(x).ticks(6, "~s"));
-    svg.append("g").attr("transform", "translate(" + m.left + ",0)").call(d3.axisLeft(y).ticks(6, "~s"));
+    svg.append("g").attr("transform", "translate(0," + (h - m.bottom) + ")").call(d3.axisBottom(x).ticks(6).tickFormat(MM.tickFormat(x)));
+    svg.append("g").attr("transform", "translate(" + m.left + ",0)").call(d3.axisLeft(y).ticks(6).tickFormat(MM.tickFormat(y)));
     svg.append("text").attr("class", "axis-label").attr("x", (m.left + w - m.right) / 2).attr("y", h - 10).attr("text-anchor", "middle").text(MM.label(kx));
     svg.append("text").attr("class", "axis-label").attr("transform", "rotate(-90)").attr("x", -(m.top + h - m.bottom) / 2).attr("y", 16).attr("text-anchor", "middle").text(MM.label(ky));
 
