@@ -371,8 +371,17 @@ fn summarise(
                 .total_cmp(&b.distance)
                 .then_with(|| a.clean.track.id.cmp(&b.clean.track.id))
         });
+        // The same recording often appears under several ids (album, single, remaster); a
+        // list of ten shows each (title, artists) once.
+        let mut seen = HashSet::new();
         let nearest = near
             .iter()
+            .filter(|r| {
+                seen.insert((
+                    fold_name(&r.clean.track.name),
+                    r.clean.track.artists.clone(),
+                ))
+            })
             .take(NEAREST_PER_CLUSTER)
             .map(|r| NearTrack {
                 id: r.clean.track.id.clone(),
