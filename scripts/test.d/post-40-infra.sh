@@ -3,7 +3,8 @@
 # --beta-features` of every function, cross-compiled for arm64 by cargo-lambda with zig (no
 # container). The cargo build reuses $CARGO_TARGET_DIR, so only a cold cache pays for the full
 # release cross-build; the SAM build directory lives outside the checkout.
-# Tools come from pre-40-infra-tools.sh. Prints each artifact's zipped size.
+# Tools come from pre-40-infra-tools.sh. Prints each artifact's zipped size and fails if one is
+# over 10 MB. MUSIC_ML_SKIP_SAM_BUILD=1 skips the cross-build (a cold one takes minutes).
 set -euo pipefail
 source "$(dirname "$0")/../lib/env.sh"
 export PATH="$MUSIC_ML_TOOLS/venv-infra/bin:$PATH" SAM_CLI_TELEMETRY=0
@@ -16,6 +17,10 @@ cfn-lint --regions us-west-1 -- template.yaml
 
 if ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then
     log "SKIPPED sam build: the aarch64-unknown-linux-gnu standard library is not installed (rustup target add failed)"
+    exit 0
+fi
+if [[ "${MUSIC_ML_SKIP_SAM_BUILD:-0}" == 1 ]]; then
+    log "SKIPPED sam build (MUSIC_ML_SKIP_SAM_BUILD=1)"
     exit 0
 fi
 build_dir="$(dirname "$CARGO_TARGET_DIR")/sam-build"
