@@ -65,6 +65,8 @@ pub struct SearchIndex {
     /// Arena offsets where a later word of a name begins (after a space), sorted by the text
     /// from there to the end of the name: `mac` finds `fleetwood mac` by binary search.
     words: Vec<u32>,
+    /// Entry numbers sorted by the name without its first character, for typos in that one.
+    tails: Vec<u32>,
 }
 
 impl SearchIndex {
@@ -102,13 +104,23 @@ impl SearchIndex {
             &bytes[o..o + memchr::memchr(b'\n', &bytes[o..]).unwrap_or(0)]
         };
         words.sort_by(|&a, &b| suffix(a).cmp(suffix(b)).then(a.cmp(&b)));
-        SearchIndex {
+        let mut index = SearchIndex {
             arena,
             starts,
             popularity,
             targets,
             words,
-        }
+            tails: Vec::new(),
+        };
+        let mut tails: Vec<u32> = (0..index.len() as u32).collect();
+        tails.sort_by(|&a, &b| {
+            index
+                .tail(a as usize)
+                .cmp(index.tail(b as usize))
+                .then(a.cmp(&b))
+        });
+        index.tails = tails;
+        index
     }
 
     pub fn len(&self) -> usize {
@@ -223,6 +235,14 @@ impl SearchIndex {
         }
         let s = |cs: &[char]| cs.iter().collect::<String>();
         let mut candidates: Vec<String> = Vec::new();
+        // An edit at the first character: the name without its first character starts with
+        // the query without its first (substitution) or with the whole query (insertion).
+        for rest in [s(&q[1..]), query.to_owned()] {
+            let (lo, hi) = self.tail_range(&rest);
+            for k in lo..hi {
+                found.push((self.tails[k], Match::Fuzzy));
+            }
+        }
         for i in 0..q.len() {
             let head = s(&q[..i]);
             // q[i] is extra: delete it.
@@ -230,6 +250,9 @@ impl SearchIndex {
             // q[i] and q[i+1] are swapped.
             if i + 1 < q.len() && q[i] != q[i + 1] {
                 candidates.push(format!("{head}{}{}{}", q[i + 1], q[i], s(&q[i + 2..])));
+            }
+            if i == 0 {
+                continue;
             }
             // q[i] is wrong, or a character is missing before it: try each that really follows.
             for c in self.next_chars(&head) {
@@ -244,6 +267,23 @@ impl SearchIndex {
                 found.push((i as u32, Match::Fuzzy));
             }
         }
+    }
+
+    /// The name of entry `i` without its first character.
+    fn tail(&self, i: usize) -> &str {
+        let name = self.name(i);
+        name.char_indices().nth(1).map_or("", |(b, _)| &name[b..])
+    }
+
+    fn tail_range(&self, prefix: &str) -> (usize, usize) {
+        let lo = partition(self.tails.len(), |k| {
+            self.tail(self.tails[k] as usize) < prefix
+        });
+        let hi = partition(self.tails.len(), |k| {
+            let t = self.tail(self.tails[k] as usize);
+            t < prefix || t.starts_with(prefix)
+        });
+        (lo, hi)
     }
 
     /// The distinct characters that follow `prefix` in the names that start with it.
