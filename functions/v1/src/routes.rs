@@ -1,5 +1,6 @@
 use std::sync::OnceLock;
 
+use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -31,13 +32,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn json_bytes(body: Vec<u8>) -> Response {
+fn json_bytes(body: impl Into<axum::body::Body>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        body,
+        body.into() as axum::body::Body,
     )
         .into_response()
 }
@@ -106,13 +107,13 @@ async fn data_by_artist_clean(
 /// The original's root page listed its routes as HTML; this is the same list as JSON, built
 /// from the catalogue so that it names every family's routes and cannot drift from them.
 async fn api_listing() -> Response {
-    static BODY: OnceLock<Vec<u8>> = OnceLock::new();
+    static BODY: OnceLock<Bytes> = OnceLock::new();
     let body = BODY.get_or_init(|| {
         let listing = serde_json::json!({
             "title": "Music ML API: Spotify tracks clustered with K-Means",
             "available_routes": music_http::catalog::routes(),
         });
-        serde_json::to_vec(&listing).unwrap_or_else(|_| b"{}".to_vec())
+        Bytes::from(serde_json::to_vec(&listing).unwrap_or_else(|_| b"{}".to_vec()))
     });
     json_bytes(body.clone())
 }
