@@ -488,7 +488,7 @@ fn write_jsonl<T: serde::Serialize>(path: &Path, items: &[T]) -> Result<()> {
         serde_json::to_writer(&mut w, item)?;
         w.write_all(b"\n")?;
     }
-    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    w.into_inner().map_err(|e| e.into_error())?;
     std::fs::rename(&tmp, path)?;
     Ok(())
 }
@@ -505,7 +505,13 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
     std::fs::create_dir_all(&opts.out_dir)
         .with_context(|| format!("creating {}", opts.out_dir.display()))?;
     let sqlite = opts.out_dir.join("musicData.sqlite");
+    let t = Instant::now();
     crate::sqlite_out::write(&sqlite, opts, outcome)?;
+    tracing::info!(
+        seconds = t.elapsed().as_secs_f64(),
+        "wrote the SQLite store"
+    );
+    let t = Instant::now();
     // One item file at a time, so only one set of items is in memory at once.
     let mut written = Vec::new();
     let mut emit = |file: &str, n: usize, write: &dyn Fn(&Path) -> Result<()>| -> Result<()> {
@@ -528,6 +534,7 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
     emit(items::ITEMS_ASSIGNMENTS, assignments.len(), &|p| {
         write_jsonl(p, &assignments)
     })?;
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), "wrote the item files");
     Ok(Written {
         sqlite,
         items: written,
