@@ -94,7 +94,7 @@ ratio() { # numerator-file denominator-file
     echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"
     echo "$(free -g | awk '/Mem:/ {print $2}') GiB RAM; the server, the load generator and other work share those cores."
     echo "Rust built with the workspace's release profile; Flask $("$venv/bin/python" -c 'import flask, importlib.metadata as m; print(m.version("flask"))'),"
-    echo "gunicorn $("$venv/bin/gunicorn" --version | awk '{print $2}'), $("$venv/bin/python" --version)."
+    echo "gunicorn $("$venv/bin/gunicorn" --version | tr -d '()' | awk '{print $3}'), $("$venv/bin/python" --version)."
     echo
     echo "## In-process (\`tower::ServiceExt::oneshot\` on the finished router, one request at a time)"
     echo
