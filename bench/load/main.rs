@@ -165,10 +165,39 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         timeout: Duration::from_millis(args.timeout_ms),
         seed: args.seed,
     };
+    // RSS every 5 s during the run: flat memory shows as a plateau, a leak as a slope.
+    let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u64, u64)>::new()));
+    let sampler = pid.map(|pid| {
+        let samples = std::sync::Arc::clone(&samples);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            loop {
+                if let Some(kib) = load_gen::rss_kib(pid) {
+                    let mut s = samples.lock().unwrap_or_else(|e| e.into_inner());
+                    s.push((started.elapsed().as_secs(), kib));
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        })
+    });
     let report = load_gen::run(&config, &mix).await;
     let rss_end = pid.and_then(load_gen::rss_kib);
+    if let Some(sampler) = sampler {
+        sampler.abort();
+    }
     drop(server);
-    let text = markdown(&report, &args, (rss_start, rss_end));
+    let mut text = markdown(&report, &args, (rss_start, rss_end));
+    let samples = samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if !samples.is_empty() {
+        let shown: Vec<String> = samples
+            .iter()
+            .map(|(t, kib)| format!("{t} s: {:.1}", *kib as f64 / 1024.0))
+            .collect();
+        text.push_str(&format!(
+            "\nServer RSS (MiB) during the run: {}.\n",
+            shown.join(", ")
+        ));
+    }
     println!("{text}");
     if let Some(out) = &args.out {
         std::fs::write(out, &text).with_context(|| format!("writing {}", out.display()))?;

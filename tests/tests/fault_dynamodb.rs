@@ -104,6 +104,10 @@ fn assert_unavailable(a: &Answer, path: &str, fault: &str) {
         .parse()
         .expect("Retry-After in whole seconds");
     assert!((1..=60).contains(&retry), "{fault}: Retry-After {retry}");
+    eprintln!(
+        "{fault}: {path}: 503 in {:.0} ms, Retry-After {retry}",
+        a.elapsed.as_secs_f64() * 1000.0
+    );
 }
 
 /// After the fault is lifted, the same router (same SDK client) must answer 200 again without
@@ -178,15 +182,16 @@ async fn v2_answers_503_during_dynamodb_faults_and_recovers_by_itself() {
     proxy.set(Fault::Pass);
     assert_recovers(&app, &expected, "unreachable").await;
 
-    // Slow: every answer 2 s late. A 503 proves the client gave up instead of waiting (the
-    // backend would have answered 200 after 2 s).
+    // Slow: every answer 2 s late. The 503 itself proves the client gave up before the answer
+    // came (waiting would have given a 200 after 2 s); the time bound only catches a hang, and
+    // is loose because the test shares 2 cores with the rest of the suite.
     let delayed_before = proxy.counters.delayed.load(Ordering::SeqCst);
     proxy.set(Fault::Slow(Duration::from_secs(2)));
     for path in PATHS {
         let a = ask(&app, path).await;
         assert_unavailable(&a, path, "slow");
         assert!(
-            a.elapsed < Duration::from_secs(2),
+            a.elapsed < Duration::from_secs(3),
             "slow: {path} waited {:?}",
             a.elapsed
         );
