@@ -356,3 +356,57 @@ async fn a_100_kb_uri_is_refused_and_the_server_keeps_serving() {
     assert_eq!(res.status(), 200);
     server.abort();
 }
+
+/// The oracle itself: answers the fuzzing must reject are rejected, so a pass means something.
+#[tokio::test]
+async fn the_answer_check_rejects_5xx_plain_text_and_hangs() {
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    let app = Router::new()
+        .route(
+            "/api/boom",
+            get(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+        )
+        .route(
+            "/api/text",
+            get(|| async { (StatusCode::BAD_REQUEST, "bad") }),
+        )
+        .route(
+            "/api/wrong-body",
+            get(|| async {
+                (
+                    StatusCode::NOT_FOUND,
+                    music_http::json(&serde_json::json!({"status": 404})),
+                )
+            }),
+        )
+        .route(
+            "/api/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/api/ok",
+            get(|| async { music_http::json(&serde_json::json!([1])) }),
+        );
+    let app = music_http::finish(app);
+    for bad in ["/api/boom", "/api/text", "/api/wrong-body", "/api/slow"] {
+        let r = check(&app, Method::GET, bad.parse().unwrap()).await;
+        assert!(r.is_err(), "{bad} passed the check: {r:?}");
+    }
+    assert_eq!(
+        check(&app, Method::GET, "/api/ok".parse().unwrap())
+            .await
+            .map(|r| r.0),
+        Ok(200)
+    );
+    // A JSON 404 from the shared fallback passes.
+    assert_eq!(
+        check(&app, Method::GET, "/api/nothing".parse().unwrap())
+            .await
+            .map(|r| r.0),
+        Ok(404)
+    );
+}
