@@ -13,20 +13,17 @@ use anyhow::{bail, Context};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// The whole site as `music-ml-serve` builds it: every family's router merged, the shared
-/// fallbacks and layers added once. v2 reads the embedded item files.
+/// The whole site as `music-ml-serve` builds it (`music_local::app`, so the merge is the same
+/// code), with v2 on the embedded item files.
 pub fn site_app(data_dir: &Path) -> anyhow::Result<axum::Router> {
     let db = data_dir.join("musicData.sqlite");
-    let v1 = music_v1::AppState::open(&db).with_context(|| format!("v1: {}", db.display()))?;
-    let v3 = music_v3::AppState::open(&db).with_context(|| format!("v3: {}", db.display()))?;
-    let v2 = music_v2::AppState::embedded(data_dir)
-        .with_context(|| format!("v2: {}", data_dir.display()))?;
-    let merged = axum::Router::new()
-        .merge(music_v1::router(v1))
-        .merge(music_v2::router(v2))
-        .merge(music_v3::router(v3))
-        .merge(music_web::router());
-    Ok(music_http::finish(merged))
+    let states = music_local::States {
+        v1: music_v1::AppState::open(&db).with_context(|| format!("v1: {}", db.display()))?,
+        v2: music_v2::AppState::embedded(data_dir)
+            .with_context(|| format!("v2: {}", data_dir.display()))?,
+        v3: music_v3::AppState::open(&db).with_context(|| format!("v3: {}", db.display()))?,
+    };
+    Ok(music_local::app(states))
 }
 
 /// `data/build/` of this checkout.

@@ -4,30 +4,13 @@
 
 use std::path::PathBuf;
 
+use music_e2e::serve::{built_db, serve, TestServer};
 use music_http::catalog::{self, Family};
 
-struct Server {
-    base: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn start() -> Server {
-    let db = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/build/musicData.sqlite");
-    let state =
-        music_v1::AppState::open(&db).expect("data/build/musicData.sqlite (run the pipeline)");
-    let app = music_http::finish(music_v1::router(state));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    Server { base, task }
+async fn start() -> TestServer {
+    let state = music_v1::AppState::open(built_db())
+        .expect("data/build/musicData.sqlite (run the pipeline)");
+    serve(music_http::finish(music_v1::router(state))).await
 }
 
 /// The first `year` of data_by_year.csv, read independently of the server.

@@ -1,32 +1,13 @@
 //! The v3 family over real local HTTP: a server on a free 127.0.0.1 port, requests with a real
 //! client, the same layers (`music_http::finish`) the Lambda and the local server add.
 
-use std::path::PathBuf;
-
+use music_e2e::serve::{built_db, serve, TestServer};
 use music_http::catalog::{self, Family};
 
-struct Server {
-    base: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn start() -> Server {
-    let db = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/build/musicData.sqlite");
-    let state =
-        music_v3::AppState::open(&db).expect("data/build/musicData.sqlite (run the pipeline)");
-    let app = music_http::finish(music_v3::router(state));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    Server { base, task }
+async fn start() -> TestServer {
+    let state = music_v3::AppState::open(&built_db())
+        .expect("data/build/musicData.sqlite (run the pipeline)");
+    serve(music_http::finish(music_v3::router(state))).await
 }
 
 #[tokio::test]
