@@ -45,7 +45,7 @@ struct Args {
     n_init: usize,
     /// Above this many tracks, the starts run on a random sample of this size and the best is
     /// refined on all tracks (0: every start on all tracks).
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 5_000)]
     sample: usize,
     /// Threads for the elbow (one k per thread).
     #[arg(long)]
