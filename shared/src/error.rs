@@ -21,8 +21,6 @@ pub enum ModelError {
     UnknownSchema { path: PathBuf, detail: String },
     #[error("not a Python list literal: {0}")]
     PyList(String),
-    #[error("no tracks left after cleaning; nothing to cluster")]
-    NoTracks,
     #[error("k-means failed: {0}")]
     KMeans(String),
 }
