@@ -107,7 +107,8 @@ impl Neighbours {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let n = self.len();
-        let mut out = Vec::with_capacity(16 + n * (1 + 4 + 2 + 4 + 4 + 4 * DIMS) + 8 * self.runs.len());
+        let mut out =
+            Vec::with_capacity(16 + n * (1 + 4 + 2 + 4 + 4 + 4 * DIMS) + 8 * self.runs.len());
         out.extend_from_slice(MAGIC);
         for v in [VERSION, n as u32, self.k() as u32, 0] {
             out.extend_from_slice(&v.to_le_bytes());
@@ -129,7 +130,9 @@ impl Neighbours {
         if bytes.len() < 20 || &bytes[..4] != MAGIC {
             return Err(BlobError::Magic(name));
         }
-        let word = |i: usize| u32::from_le_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap_or_default());
+        let word = |i: usize| {
+            u32::from_le_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap_or_default())
+        };
         let (version, n, k) = (word(0), word(1) as usize, word(2) as usize);
         if version != VERSION {
             return Err(BlobError::Version {
@@ -138,20 +141,15 @@ impl Neighbours {
                 expected: VERSION,
             });
         }
-        let sizes = [
-            n * DIMS * 4,
-            n * 4,
-            n * 4,
-            n * 4,
-            (k + 1) * 4,
-            n * 2,
-            n,
-        ];
+        let sizes = [n * DIMS * 4, n * 4, n * 4, n * 4, (k + 1) * 4, n * 2, n];
         let expected: usize = 20 + sizes.iter().sum::<usize>();
         if bytes.len() != expected {
             return Err(BlobError::Shape {
                 name,
-                detail: format!("{} bytes for {n} tracks and {k} clusters, expected {expected}", bytes.len()),
+                detail: format!(
+                    "{} bytes for {n} tracks and {k} clusters, expected {expected}",
+                    bytes.len()
+                ),
             });
         }
         let mut at = 20;
@@ -202,7 +200,9 @@ impl Neighbours {
         if self.cluster.iter().any(|&c| c as usize >= self.k()) {
             return bad("a cluster number is out of range".into());
         }
-        if self.packed.iter().any(|v| !v.is_finite()) || self.popularity.iter().any(|v| !v.is_finite()) {
+        if self.packed.iter().any(|v| !v.is_finite())
+            || self.popularity.iter().any(|v| !v.is_finite())
+        {
             return bad("a feature is not finite".into());
         }
         Ok(())
@@ -238,14 +238,20 @@ mod tests {
     #[test]
     fn refuses_other_bytes() {
         let bytes = sample().to_bytes();
-        assert!(matches!(Neighbours::from_bytes(b"nope"), Err(BlobError::Magic(_))));
+        assert!(matches!(
+            Neighbours::from_bytes(b"nope"),
+            Err(BlobError::Magic(_))
+        ));
         assert!(matches!(
             Neighbours::from_bytes(&bytes[..bytes.len() - 1]),
             Err(BlobError::Shape { .. })
         ));
         let mut wrong = bytes.clone();
         wrong[4] = 9;
-        assert!(matches!(Neighbours::from_bytes(&wrong), Err(BlobError::Version { .. })));
+        assert!(matches!(
+            Neighbours::from_bytes(&wrong),
+            Err(BlobError::Version { .. })
+        ));
         let mut out_of_range = sample();
         out_of_range.group[0] = 77;
         assert!(Neighbours::from_bytes(&out_of_range.to_bytes()).is_err());

@@ -28,8 +28,14 @@ mod tests {
 
     #[test]
     fn statements_come_from_the_declaration() {
-        assert_eq!(ElbowRow::DDL, "CREATE TABLE elbow (k INTEGER PRIMARY KEY, inertia REAL NOT NULL)");
-        assert_eq!(ElbowRow::INSERT, "INSERT INTO elbow (k, inertia) VALUES (?, ?)");
+        assert_eq!(
+            ElbowRow::DDL,
+            "CREATE TABLE elbow (k INTEGER PRIMARY KEY, inertia REAL NOT NULL)"
+        );
+        assert_eq!(
+            ElbowRow::INSERT,
+            "INSERT INTO elbow (k, inertia) VALUES (?, ?)"
+        );
         assert_eq!(ElbowRow::SELECT, "SELECT k, inertia FROM elbow");
         assert_eq!(TrackRow::COLUMNS[0], "track");
         assert_eq!(

@@ -130,9 +130,12 @@ pub fn build_info(conn: &Connection, key: &str) -> rusqlite::Result<Option<Strin
 
 /// One blob, whole.
 pub fn blob(conn: &Connection, name: &str) -> rusqlite::Result<Option<Vec<u8>>> {
-    conn.prepare_cached(&format!("SELECT data FROM {} WHERE name = ?1", BlobRow::TABLE))?
-        .query_row([name], |r| r.get(0))
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT data FROM {} WHERE name = ?1",
+        BlobRow::TABLE
+    ))?
+    .query_row([name], |r| r.get(0))
+    .optional()
 }
 
 #[cfg(test)]

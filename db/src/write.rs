@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 use crate::table::Row;
-use crate::tables::{BlobRow, BuildInfoRow, ALL_TABLES, INDEXES, RANDOM_TABLE_VIEW, SCHEMA_VERSION};
+use crate::tables::{
+    BlobRow, BuildInfoRow, ALL_TABLES, INDEXES, RANDOM_TABLE_VIEW, SCHEMA_VERSION,
+};
 
 /// A database being written. Rows go into a temporary file beside the final one, inside one
 /// transaction; [`Writer::finish`] adds the indexes and renames the file into place, so a crash
