@@ -11,7 +11,7 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("method {0} is not allowed here; this API is read-only (GET)")]
+    #[error("method {} is not allowed here; this API is read-only (GET)", shown(.0))]
     MethodNotAllowed(String),
     #[error("{message}")]
     Unavailable {
@@ -20,6 +20,27 @@ pub enum ApiError {
     },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// The most characters of a client's input an error message repeats: enough to recognise it,
+/// never a 64 KB path reflected back.
+pub const MAX_ECHO_CHARS: usize = 100;
+
+/// An error message is cut to this many characters whatever produced it (a safety net behind
+/// [`shown`], for messages built without it).
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+fn prefix(input: &str, max_chars: usize) -> String {
+    match input.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &input[..cut]),
+        None => input.to_string(),
+    }
+}
+
+/// At most [`MAX_ECHO_CHARS`] of `input`, with `…` when cut: what an error message may echo of
+/// a path segment, a query value or a method.
+pub fn shown(input: &str) -> String {
+    prefix(input, MAX_ECHO_CHARS)
 }
 
 #[derive(Serialize)]
@@ -54,6 +75,7 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
+        let message = prefix(&message, MAX_MESSAGE_CHARS);
         let body = serde_json::to_vec(&Body {
             error: &message,
             status: status.as_u16(),

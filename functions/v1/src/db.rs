@@ -2,6 +2,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use music_http::cache::StaticBody;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Statement};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
@@ -80,6 +81,16 @@ struct Inner {
     path: PathBuf,
     connections: Vec<Mutex<Connection>>,
     next: AtomicUsize,
+    tables: StaticTables,
+}
+
+/// The two whole-table answers. The file is immutable, so they are read and serialised once when
+/// the state opens (at cold start in a Lambda) and every request gets the same bytes and `ETag`,
+/// without touching SQLite.
+#[derive(Debug)]
+pub(crate) struct StaticTables {
+    pub(crate) data_by_year: StaticBody,
+    pub(crate) top_51_genres: StaticBody,
 }
 
 impl std::fmt::Debug for AppState {
@@ -109,19 +120,38 @@ impl AppState {
             return Err(OpenError::Missing(path));
         }
         let connections = (0..connections.max(1))
-            .map(|_| open_connection(&path).map(Mutex::new))
+            .map(|_| open_connection(&path))
             .collect::<Result<Vec<_>, _>>()?;
+        let tables = StaticTables {
+            data_by_year: whole_table(&path, &connections[0], "data_by_year", DATA_BY_YEAR)?,
+            top_51_genres: whole_table(&path, &connections[0], "top_51_genres", TOP_51_GENRES)?,
+        };
         Ok(AppState {
             inner: Arc::new(Inner {
                 path,
-                connections,
+                connections: connections.into_iter().map(Mutex::new).collect(),
                 next: AtomicUsize::new(0),
+                tables,
             }),
         })
     }
 
+    pub(crate) fn tables(&self) -> &StaticTables {
+        &self.inner.tables
+    }
+
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Every connection, locked (tests: prove a route does not touch SQLite).
+    #[cfg(test)]
+    pub(crate) fn lock_all(&self) -> Vec<MutexGuard<'_, Connection>> {
+        self.inner
+            .connections
+            .iter()
+            .map(|c| c.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect()
     }
 
     /// A free connection if there is one, else waits for the one this request was assigned.
@@ -137,6 +167,22 @@ impl AppState {
         // connection is read-only, so its state cannot be half-written.
         conns[start].lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+fn whole_table(
+    path: &Path,
+    conn: &Connection,
+    table: &str,
+    sql: &str,
+) -> Result<StaticBody, OpenError> {
+    let invalid = |source| OpenError::Invalid {
+        path: path.to_path_buf(),
+        what: format!("reading table {table}"),
+        source,
+    };
+    let mut stmt = conn.prepare(sql).map_err(invalid)?;
+    let (body, _) = rows_json(&mut stmt, []).map_err(invalid)?;
+    Ok(StaticBody::json(body))
 }
 
 /// `file:` URI for `path`, escaping the characters that URI parsing would treat specially.
@@ -178,11 +224,10 @@ fn open_connection(path: &Path) -> Result<Connection, OpenError> {
     )
     .map_err(invalid("enabling QPSG"))?;
     conn.set_prepared_statement_cache_capacity(16);
-    // Preparing every route's statement checks the tables and columns exist (a corrupt file
-    // fails here too) and warms the statement cache.
+    // Preparing every per-request statement checks the tables and columns exist (a corrupt file
+    // fails here too) and warms the statement cache. The whole-table answers are read once, by
+    // `AppState::open_with`.
     for (what, sql) in [
-        ("table data_by_year", DATA_BY_YEAR.to_string()),
-        ("table top_51_genres", TOP_51_GENRES.to_string()),
         ("table Clean_Artists", artist_exact_sql()),
         ("table Clean_Artists", artist_folded_sql()),
     ] {

@@ -1,15 +1,13 @@
 use std::sync::OnceLock;
 
-use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use music_http::cache::StaticBody;
 use music_http::{ApiError, Path};
 
-use crate::db::{
-    artist_exact_sql, artist_folded_sql, rows_json, AppState, DATA_BY_YEAR, TOP_51_GENRES,
-};
+use crate::db::{artist_exact_sql, artist_folded_sql, rows_json, AppState};
 
 /// Longer names are refused with a 400 before any work: the longest artist in the data is about
 /// 200 characters, and folding a pasted megabyte would only burn the request's time.
@@ -47,25 +45,12 @@ fn internal(what: &str) -> impl FnOnce(rusqlite::Error) -> ApiError + '_ {
     move |e| ApiError::Internal(format!("{what}: {e}"))
 }
 
-fn whole_table(state: &AppState, sql: &str) -> Result<Response, ApiError> {
-    let conn = state.connection();
-    let mut stmt = conn
-        .prepare_cached(sql)
-        .map_err(internal("preparing a table query"))?;
-    let (body, _) = rows_json(&mut stmt, []).map_err(internal("reading a table"))?;
-    Ok(json_bytes(body))
+async fn data_by_year(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    state.tables().data_by_year.response()
 }
 
-async fn data_by_year(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> Result<Response, ApiError> {
-    whole_table(&state, DATA_BY_YEAR)
-}
-
-async fn top_51_genres(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> Result<Response, ApiError> {
-    whole_table(&state, TOP_51_GENRES)
+async fn top_51_genres(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    state.tables().top_51_genres.response()
 }
 
 /// The artist's row(s): the exact name first (the original's behaviour), then the folded name,
@@ -101,19 +86,66 @@ async fn data_by_artist_clean(
             return Ok(json_bytes(body));
         }
     }
-    Err(ApiError::NotFound(format!("no artist named {artist:?}")))
+    Err(ApiError::NotFound(format!(
+        "no artist named {:?}",
+        music_http::shown(&artist)
+    )))
 }
 
 /// The original's root page listed its routes as HTML; this is the same list as JSON, built
 /// from the catalogue so that it names every family's routes and cannot drift from them.
 async fn api_listing() -> Response {
-    static BODY: OnceLock<Bytes> = OnceLock::new();
-    let body = BODY.get_or_init(|| {
+    static BODY: OnceLock<StaticBody> = OnceLock::new();
+    BODY.get_or_init(|| {
         let listing = serde_json::json!({
             "title": "Music ML API: Spotify tracks clustered with K-Means",
             "available_routes": music_http::catalog::routes(),
         });
-        Bytes::from(serde_json::to_vec(&listing).unwrap_or_else(|_| b"{}".to_vec()))
-    });
-    json_bytes(body.clone())
+        StaticBody::json(serde_json::to_vec(&listing).unwrap_or_else(|_| b"{}".to_vec()))
+    })
+    .response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// The whole tables are served from the bytes built at start: with every SQLite connection
+    /// held by someone else, they still answer (a query would wait for a connection forever).
+    #[test]
+    fn whole_tables_answer_without_touching_sqlite() {
+        let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/build/musicData.sqlite");
+        let state = AppState::open_with(&db, 2).expect("data/build/musicData.sqlite");
+        let app = music_http::finish(router(state.clone()));
+        let _held = state.lock_all();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            for uri in ["/api/v1.0/data_by_year", "/api/v1.0/top_51_genres"] {
+                let response = rt.block_on(
+                    app.clone()
+                        .oneshot(Request::get(uri).body(Body::empty()).unwrap()),
+                );
+                let response = response.unwrap();
+                let etag = response.headers().get("etag").cloned();
+                let _ = tx.send((uri, response.status(), etag));
+            }
+        });
+        for _ in 0..2 {
+            let (uri, status, etag) = rx
+                .recv_timeout(Duration::from_secs(20))
+                .expect("a whole-table answer while SQLite is busy");
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            assert!(etag.is_some(), "{uri}: the tag is built with the bytes");
+        }
+    }
 }

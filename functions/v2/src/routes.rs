@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use music_http::{json, ApiError, Path, Query};
+use music_http::{json, shown, ApiError, Path, Query};
 use music_shared::items::AssignmentItem;
 use music_shared::store::{find_title, StoreError, TitleTable, MAX_CLUSTER, MAX_KEY_BYTES};
 use serde::{Deserialize, Serialize};
@@ -32,15 +32,6 @@ fn store_error(err: StoreError) -> ApiError {
             }
         }
         None => ApiError::Internal(err.to_string()),
-    }
-}
-
-/// Echo at most this much of a client's input in an error message.
-fn shown(input: &str) -> String {
-    const MAX: usize = 100;
-    match input.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &input[..cut]),
-        None => input.to_string(),
     }
 }
 
@@ -135,16 +126,18 @@ async fn fixed(State(state): State<AppState>, Path(n): Path<String>) -> Result<R
     Ok(rows(&state.store.fixed(n).await.map_err(store_error)?))
 }
 
+/// A new random pick on every call, as the original's `ORDER BY RANDOM()`: marked `no-store`, so
+/// that neither a browser nor a shared cache hands back the previous pick, and never tagged.
 async fn random(
     State(state): State<AppState>,
     Path(n): Path<String>,
 ) -> Result<Response, ApiError> {
     let n = cluster(&n)?;
-    Ok(rows(
+    Ok(music_http::cache::no_store(rows(
         &state
             .store
             .random(n, RANDOM_TRACKS)
             .await
             .map_err(store_error)?,
-    ))
+    )))
 }

@@ -281,3 +281,61 @@ async fn bad_cluster_numbers_are_400() {
         }
     }
 }
+
+/// A random pick is never cached nor revalidated (a cache would hand back the same ten songs);
+/// the deterministic routes carry a tag and revalidate to 304.
+#[tokio::test]
+async fn random_picks_are_no_store_and_the_rest_revalidate() {
+    let app = app();
+    for n in [0, 4, 9] {
+        let uri = format!("/api/v2.1/Random_Song_Assignments/{n}");
+        let (status, headers, _) = get(&app, &uri).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["cache-control"], "no-store", "{uri}");
+        assert!(
+            headers.get("etag").is_none(),
+            "{uri}: a random pick has no tag"
+        );
+        let again = app
+            .clone()
+            .oneshot(
+                Request::get(&uri)
+                    .header("if-none-match", "*")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::OK, "{uri}: never a 304");
+    }
+    for route in routes_of(Family::V2) {
+        if route.path.contains("Random") {
+            continue;
+        }
+        let (status, headers, _) = get(&app, route.example).await;
+        assert_eq!(status, StatusCode::OK, "{}", route.example);
+        assert_eq!(
+            headers["cache-control"],
+            music_http::cache::PUBLIC,
+            "{}",
+            route.example
+        );
+        let etag = headers["etag"].to_str().unwrap().to_string();
+        let again = app
+            .clone()
+            .oneshot(
+                Request::get(route.example)
+                    .header("if-none-match", &etag)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            again.status(),
+            StatusCode::NOT_MODIFIED,
+            "{}",
+            route.example
+        );
+    }
+}

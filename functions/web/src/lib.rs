@@ -59,19 +59,23 @@ fn content_type(path: &str) -> &'static str {
 }
 
 /// Headers every page gets. The CSP allows only our own scripts and Spotify's player frames, so
-/// a data value that slipped into the DOM unescaped still could not run code.
-fn page_headers(etag: &str) -> [(header::HeaderName, HeaderValue); 6] {
+/// a data value that slipped into the DOM unescaped still could not run code; `frame-ancestors`
+/// keeps other sites from framing the pages (clickjacking), `X-Frame-Options` says the same to
+/// browsers that predate it.
+fn page_headers(etag: &str) -> [(header::HeaderName, HeaderValue); 7] {
     [
         (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::ETAG, HeaderValue::from_str(etag).unwrap_or(HeaderValue::from_static("\"0\""))),
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         (header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")),
         (
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
                 "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
-                 frame-src https://open.spotify.com; connect-src 'self'; base-uri 'self'; form-action 'self'",
+                 frame-src https://open.spotify.com; connect-src 'self'; base-uri 'self'; form-action 'self'; \
+                 frame-ancestors 'self'",
             ),
         ),
     ]
@@ -351,6 +355,24 @@ mod tests {
             get_response(&long, &[]).await.status(),
             StatusCode::NOT_FOUND
         );
+    }
+
+    #[tokio::test]
+    async fn pages_may_only_be_framed_by_the_site_itself() {
+        for uri in ["/", "/application.html", "/nope.html"] {
+            let response = get_response(uri, &[]).await;
+            let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let ancestors = csp
+                .split(';')
+                .map(str::trim)
+                .find(|d| d.starts_with("frame-ancestors"))
+                .unwrap_or_else(|| panic!("{uri}: no frame-ancestors in {csp}"));
+            assert_eq!(ancestors, "frame-ancestors 'self'", "{uri}");
+            assert_eq!(response.headers()[header::X_FRAME_OPTIONS], "SAMEORIGIN");
+        }
     }
 
     #[tokio::test]

@@ -242,7 +242,8 @@
     MM.$("#queue-pos").textContent = "(" + (queuePos + 1) + " of " + recs.length + ")";
     MM.$("#queue-title").textContent = r.name + " — " + r.artists.join(", ");
     MM.clear(MM.$("#queue-player")).appendChild(MM.spotifyEmbed(r.id, "Queue: " + r.name, 152));
-    MM.$("#queue-player iframe").id = "queue-frame";
+    var frame = MM.$("#queue-player iframe");
+    if (frame) frame.id = "queue-frame";
     document.querySelectorAll(".rec-item").forEach(function (li, j) { li.classList.toggle("playing", j === queuePos); });
     MM.$("#queue-prev").disabled = queuePos === 0;
     MM.$("#queue-next").disabled = queuePos === recs.length - 1;

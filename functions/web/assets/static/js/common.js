@@ -140,9 +140,19 @@ var MM = (function () {
     return strength + (a >= 0.2 ? (r > 0 ? " positive" : " negative") : "") + " correlation";
   }
 
+  /* A Spotify track id is 22 base-62 characters. Only such an id is put in a player URL: any
+   * other value from the data (or a shared link) could steer the frame to another Spotify page. */
+  var SPOTIFY_ID = /^[A-Za-z0-9]{22}$/;
+  function isSpotifyId(id) { return typeof id === "string" && SPOTIFY_ID.test(id); }
+
+  /* The player frame for a track, or a short note in its place when the id is not a Spotify id. */
   function spotifyEmbed(id, title, height) {
+    if (!isSpotifyId(id)) {
+      return el("p", { class: "spotify-frame spotify-missing text-muted small", "data-track-id": String(id) },
+        "No Spotify player for this track.");
+    }
     return el("iframe", {
-      class: "spotify-frame", src: "https://open.spotify.com/embed/track/" + encodeURIComponent(id),
+      class: "spotify-frame", src: "https://open.spotify.com/embed/track/" + id,
       title: "Spotify player: " + (title || id), height: height || 80, loading: "lazy",
       allow: "encrypted-media; clipboard-write", "data-track-id": id
     });
@@ -192,7 +202,7 @@ var MM = (function () {
   return {
     FEATURES: FEATURES, label: label, clusterColour: clusterColour, el: el, clear: clear, $: $, api: api,
     ApiError: ApiError, loading: loading, done: done, showError: showError, list: list, artists: artists,
-    fmt: fmt, sig: sig, pearson: pearson, describeR: describeR, spotifyEmbed: spotifyEmbed, tooltip: tooltip,
+    fmt: fmt, sig: sig, pearson: pearson, describeR: describeR, spotifyEmbed: spotifyEmbed, isSpotifyId: isSpotifyId, tooltip: tooltip,
     onResize: onResize, fillSelect: fillSelect, tickFormat: tickFormat
   };
 })();
