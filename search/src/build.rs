@@ -109,9 +109,15 @@ impl Builder {
         for (doc, d) in docs.iter().enumerate() {
             let doc = doc as u32;
             let (occs, len) = name_occurrences(&d.name);
+            // "The Beatles" also starts at "beatles": people leave the article out.
+            let start = if occs.first().is_some_and(|o| o.term == "the" && o.end == 1) {
+                1
+            } else {
+                0
+            };
             for o in &occs {
                 let mut flags = NAME;
-                if o.start == 0 {
+                if o.start == 0 || o.start == start {
                     flags |= FIRST;
                     if o.end == len {
                         flags |= WHOLE;

@@ -38,9 +38,9 @@ pub(crate) const OCCURRENCES: usize = 8;
 pub(crate) const NAME: u32 = 1;
 /// The word is in one of a track's credited artists.
 pub(crate) const ARTIST: u32 = 2;
-/// The word starts the name.
+/// The word starts the name, or follows a leading "the".
 pub(crate) const FIRST: u32 = 4;
-/// The word is the whole name.
+/// The word is the whole name, or all of it after a leading "the".
 pub(crate) const WHOLE: u32 = 8;
 pub(crate) const FLAG_BITS: u32 = 4;
 /// Doc ids must leave room for the flags in a u32.

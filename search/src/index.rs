@@ -60,13 +60,17 @@ struct Acc {
     typos: u8,
     /// FIRST/WHOLE of word 0, and whether the last word matched a whole term.
     bits: u8,
+    /// Two bits per query word: the typos that word needed in this doc.
+    costs: u16,
 }
 const ACC_FIRST0: u8 = 1;
 const ACC_WHOLE0: u8 = 2;
 const ACC_LAST_FULL: u8 = 4;
 
 /// Per (doc, query word) while that word's terms are merged: 0 if unmatched, else PRESENT, the
-/// lowest cost seen and the posting flags seen (WHOLE only from whole-term matches).
+/// lowest cost seen, and the posting flags of the matches at that cost (WHOLE only from
+/// whole-term matches). Only the cheapest matches count, so a doc whose name is one typo from
+/// the query but also holds the query's word exactly elsewhere is a plain word match.
 const W_PRESENT: u8 = 0x80;
 const W_FULL: u8 = 0x10;
 const W_COST_SHIFT: u8 = 5;
@@ -256,7 +260,7 @@ impl Index {
             .map(|c| (c[0], c[1] & 0xff, (c[1] >> 8) & 0xff))
     }
 
-    /// Terms a query word matches, sorted by term id. The last word of a query may be
+    /// Terms a query word matches, sorted by term id (the fst's order). The last word of a query may be
     /// unfinished, so it also matches terms that merely start with it (or with a near miss).
     fn lookup(&self, map: &fst::Map<&[u8]>, word: &str, prefix: bool) -> Vec<TermMatch> {
         let budget = typo_budget(word);
@@ -294,8 +298,10 @@ impl Index {
             let Distance::Exact(cost) = dfa.distance(state) else {
                 continue;
             };
+            // Whole only at the cost it was found for: "queens" is within one typo of "queen"
+            // as a word, but as its continuation it needs none, so it is a prefix, not a match.
             let full = match &whole {
-                Some(w) => matches!(w.eval(term), Distance::Exact(_)),
+                Some(w) => matches!(w.eval(term), Distance::Exact(d) if d <= cost),
                 None => true,
             };
             out.push(TermMatch {
@@ -359,13 +365,15 @@ impl Index {
                     };
                     let old = *slot;
                     let full = if m.full { W_FULL } else { 0 };
-                    *slot = if old == 0 {
+                    let new = W_PRESENT | cost | full | flags;
+                    if old == 0 {
                         s.word_touched.push(doc as u32);
-                        W_PRESENT | cost | full | flags
-                    } else {
-                        let best = (old & W_COST_MASK).min(cost);
-                        (old & !W_COST_MASK) | best | full | flags
-                    };
+                        *slot = new;
+                    } else if cost < old & W_COST_MASK {
+                        *slot = new;
+                    } else if cost == old & W_COST_MASK {
+                        *slot = old | new;
+                    }
                 }
             }
             for &doc in &s.word_touched {
@@ -375,7 +383,9 @@ impl Index {
                     s.touched.push(doc);
                 }
                 acc.mask |= 1 << i;
-                acc.typos += (w & W_COST_MASK) >> W_COST_SHIFT;
+                let cost = (w & W_COST_MASK) >> W_COST_SHIFT;
+                acc.typos += cost;
+                acc.costs |= u16::from(cost) << (2 * i);
                 if i == 0 {
                     if u32::from(w) & FIRST != 0 {
                         acc.bits |= ACC_FIRST0;
@@ -391,6 +401,7 @@ impl Index {
         }
 
         let all = ((1u16 << n) - 1) as u8;
+        let the = self.map().and_then(|m| m.get("the")).map(|t| t as u32);
         let mut keys: Vec<u64> = Vec::with_capacity(s.touched.len());
         for &doc in &s.touched {
             let acc = std::mem::take(&mut s.acc[doc as usize]);
@@ -403,7 +414,7 @@ impl Index {
                     Class::Prefix
                 }
             } else {
-                self.name_class(doc, matches)
+                self.name_class(doc, matches, acc.costs, the)
             };
             let words = acc.mask.count_ones() as u64;
             // Sorting these keys is the ranking: criteria from the high bits down, then the
@@ -447,21 +458,37 @@ impl Index {
                     words: (k as u8).count_ones() as u8,
                     query_words: n as u8,
                     typos,
+                    complete: (k >> 52) & 1 == 0,
                 }
             })
             .collect()
     }
 
     /// Whether the doc's name is the query (every word in order, the last one whole), starts
-    /// with it, or neither. Words of a name can be alternatives (`ac` `dc` or `acdc`), so the
-    /// check follows every position reachable after each query word.
-    fn name_class(&self, doc: u32, matches: &[Vec<TermMatch>]) -> Class {
+    /// with it, or neither, counting for each word only the terms at the cost it had in this
+    /// doc (`costs`). A leading "the" may be left out, as people do ("beatles"). Words of a name
+    /// can be alternatives (`ac` `dc` or `acdc`), so the check follows every position reachable
+    /// after each query word.
+    fn name_class(
+        &self,
+        doc: u32,
+        matches: &[Vec<TermMatch>],
+        costs: u16,
+        the: Option<u32>,
+    ) -> Class {
         let len = self
             .section(NAME_LENGTHS)
             .get(doc as usize)
             .copied()
             .unwrap_or(0) as u32;
         let mut reach: u128 = 1;
+        if the.is_some()
+            && self
+                .occurrences(doc)
+                .any(|o| Some(o.0) == the && o.1 == 0 && o.2 == 1)
+        {
+            reach |= 2;
+        }
         let mut whole_end: u128 = 0;
         let last = matches.len() - 1;
         for (i, word_matches) in matches.iter().enumerate() {
@@ -473,6 +500,9 @@ impl Index {
                 let Ok(k) = word_matches.binary_search_by_key(&term, |m| m.term) else {
                     continue;
                 };
+                if u16::from(word_matches[k].cost) != (costs >> (2 * i)) & 3 {
+                    continue;
+                }
                 next |= 1 << end;
                 if i == last && word_matches[k].full {
                     whole_end |= 1 << end;

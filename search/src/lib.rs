@@ -71,4 +71,7 @@ pub struct Hit {
     pub query_words: u8,
     /// Typos needed over all matched words (the second criterion).
     pub typos: u8,
+    /// The last query word matched a whole word, not only the start of one (ranked after the
+    /// label: "mac" puts Fleetwood Mac before Macklemore).
+    pub complete: bool,
 }
