@@ -173,7 +173,35 @@ fn stream_ids<A: Automaton>(map: &fst::Map<Vec<u8>>, aut: A, d: u8, out: &mut Fo
     }
 }
 
-fn lookup_fst_levenshtein(map: &fst::Map<Vec<u8>>, word: &str, prefix: bool) -> Found {
+/// Stops an automaton at bytes that start characters from U+0800 on, the restriction the
+/// chosen walk applies while typos are possible (so that row can be compared like for like).
+struct Narrow<A>(A);
+
+impl<A: Automaton> Automaton for Narrow<A> {
+    type State = Option<A::State>;
+    fn start(&self) -> Self::State {
+        Some(self.0.start())
+    }
+    fn is_match(&self, s: &Self::State) -> bool {
+        s.as_ref().is_some_and(|s| self.0.is_match(s))
+    }
+    fn can_match(&self, s: &Self::State) -> bool {
+        s.as_ref().is_some_and(|s| self.0.can_match(s))
+    }
+    fn accept(&self, s: &Self::State, b: u8) -> Self::State {
+        if b >= 0xe0 {
+            return None;
+        }
+        s.as_ref().map(|s| self.0.accept(s, b))
+    }
+}
+
+fn lookup_fst_levenshtein(
+    map: &fst::Map<Vec<u8>>,
+    word: &str,
+    prefix: bool,
+    narrow: bool,
+) -> Found {
     let budget = typo_budget(word);
     let mut out = Vec::new();
     prefix_or_exact(map, word, prefix, &mut out);
@@ -181,10 +209,11 @@ fn lookup_fst_levenshtein(map: &fst::Map<Vec<u8>>, word: &str, prefix: bool) -> 
         let Ok(lev) = Levenshtein::new(word, u32::from(d)) else {
             continue; // over the automaton's state limit
         };
-        if prefix {
-            stream_ids(map, lev.starts_with(), d, &mut out);
-        } else {
-            stream_ids(map, lev, d, &mut out);
+        match (prefix, narrow) {
+            (true, true) => stream_ids(map, Narrow(lev.starts_with()), d, &mut out),
+            (true, false) => stream_ids(map, lev.starts_with(), d, &mut out),
+            (false, true) => stream_ids(map, Narrow(lev), d, &mut out),
+            (false, false) => stream_ids(map, lev, d, &mut out),
         }
     }
     // Keep each term's lowest distance.
@@ -489,7 +518,28 @@ fn main() {
     let (s_lev, n_lev) = time_each(&lookups, |(w, p)| {
         lookup_lev_automata(&lev, &map, w, *p).len()
     });
-    let (s_fst, n_fst) = time_each(&lookups, |(w, p)| lookup_fst_levenshtein(&map, w, *p).len());
+    let (s_fst, n_fst) = time_each(&lookups, |(w, p)| {
+        lookup_fst_levenshtein(&map, w, *p, false).len()
+    });
+    let (s_fst_narrow, n_fst_narrow) = time_each(&lookups, |(w, p)| {
+        lookup_fst_levenshtein(&map, w, *p, true).len()
+    });
+    // The chosen design as built into music_search::Index: its own walk over the same fst
+    // layout, prefix subtrees as id ranges, no typo steps into characters from U+0800 on.
+    let t = Instant::now();
+    let bytes = common::build(&catalogue);
+    let index_build = t.elapsed();
+    let t = Instant::now();
+    let index = Index::from_bytes(bytes).expect("index loads");
+    let index_load = t.elapsed();
+    assert_eq!(index.terms(), words.len(), "the index holds the same words");
+    let (s_chosen, n_chosen) = time_each(&lookups, |(w, p)| {
+        index
+            .lookup_terms(w, *p)
+            .iter()
+            .map(|(lo, hi, _)| (hi - lo) as usize)
+            .sum()
+    });
     let (s_sorted, n_sorted) = time_each(&lookups, |(w, p)| sorted.lookup(w, *p).len());
 
     // How far apart the three are in what they find (swaps and second typos differ).
@@ -500,7 +550,7 @@ fn main() {
             .into_iter()
             .map(|x| x.0)
             .collect();
-        let b: BTreeSet<u64> = lookup_fst_levenshtein(&map, w, *p)
+        let b: BTreeSet<u64> = lookup_fst_levenshtein(&map, w, *p, false)
             .into_iter()
             .map(|x| x.0)
             .collect();
@@ -509,8 +559,55 @@ fn main() {
         same_sorted += usize::from(a == c);
     }
 
+    // Where the time goes, by kind of query word (the chosen lookup, as in the index).
+    println!("### Chosen lookup by kind of query word\n");
+    println!("| kind | lookups | p50 CPU | p99 CPU | words found (mean) |");
+    println!("|---|---|---|---|---|");
+    for prefix in [false, true] {
+        for budget in 0..=2u8 {
+            let some: Vec<(String, bool)> = lookups
+                .iter()
+                .filter(|(w, p)| *p == prefix && typo_budget(w) == budget)
+                .cloned()
+                .collect();
+            if some.is_empty() {
+                continue;
+            }
+            let (s, found) = time_each(&some, |(w, p)| {
+                index
+                    .lookup_terms(w, *p)
+                    .iter()
+                    .map(|(lo, hi, _)| (hi - lo) as usize)
+                    .sum()
+            });
+            let dfa = if budget == 0 {
+                String::new()
+            } else {
+                let (d, _) = time_each(&some, |(w, p)| {
+                    let b = &lev.builders[budget as usize - 1];
+                    if *p {
+                        b.build_prefix_dfa(w)
+                    } else {
+                        b.build_dfa(w)
+                    }
+                    .num_states()
+                });
+                format!(", of which DFA construction p50 {}", us(d.cpu_p50))
+            };
+            println!(
+                "| {} word, {budget} typo(s) allowed{dfa} | {} | {} | {} | {:.0} |",
+                if prefix { "last (prefix)" } else { "complete" },
+                s.n,
+                us(s.cpu_p50),
+                us(s.cpu_p99),
+                found as f64 / s.n as f64
+            );
+        }
+    }
+    println!();
+
     println!("### Term lookup over {} distinct words\n", words.len());
-    println!("| candidate | build | bytes | lookups | p50 wall | p99 wall | max wall | p50 CPU | p99 CPU | words found (sum) | same set as lev. automata |");
+    println!("| candidate | build | bytes | lookups | p50 wall | p99 wall | max wall | p50 CPU | p99 CPU | words found (sum) | same set as lev. automata stream |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let row = |name: &str, build: String, bytes: usize, s: &Stats, found: usize, same: String| {
         println!(
@@ -524,7 +621,23 @@ fn main() {
         );
     };
     row(
-        "fst + levenshtein_automata (chosen)",
+        "music_search::Index lookup: fst + levenshtein_automata, own walk, prefix ranges, no typos into U+0800+ (chosen)",
+        "(in the index build)".into(),
+        fst_bytes,
+        &s_chosen,
+        n_chosen,
+        "—".into(),
+    );
+    row(
+        "fst::automaton::Levenshtein, same U+0800+ restriction",
+        ms(fst_build),
+        fst_bytes,
+        &s_fst_narrow,
+        n_fst_narrow,
+        "—".into(),
+    );
+    row(
+        "fst + levenshtein_automata, fst stream",
         format!(
             "{} (+ {} automaton builders, once)",
             ms(fst_build),
@@ -553,13 +666,7 @@ fn main() {
     );
 
     // ---------- part 2: the whole search ----------
-    let t = Instant::now();
-    let bytes = common::build(&catalogue);
-    let build = t.elapsed();
-    let n_bytes = bytes.len();
-    let t = Instant::now();
-    let index = Index::from_bytes(bytes).expect("index loads");
-    let load = t.elapsed();
+    let (build, load, n_bytes) = (index_build, index_load, index.byte_len());
     let t = Instant::now();
     music_search::warm_up();
     let warm = t.elapsed();

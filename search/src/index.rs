@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use fst::{Automaton, IntoStreamer, Streamer};
+use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA};
 
 use crate::format::*;
@@ -41,15 +41,24 @@ pub struct Index {
     terms: usize,
 }
 
-/// One term that a query word matched.
+/// Terms `lo..hi` (consecutive in sorted order) that a query word matched alike. Every word
+/// that starts with an unfinished query word is one such range, so "d" costs two dictionary
+/// lookups and one pass over a contiguous run of postings, not a walk over thousands of terms.
 #[derive(Debug, Clone, Copy)]
 struct TermMatch {
-    term: u32,
+    lo: u32,
+    hi: u32,
     /// Typos needed (against the whole term, or against its best prefix for the last word).
     cost: u8,
-    /// The term is the whole word, not only a continuation of it (always true but for the last
-    /// word of a query, which may be unfinished).
+    /// The terms are the whole word, not only a continuation of it (always true but for the
+    /// last word of a query, which may be unfinished).
     full: bool,
+}
+
+/// The match covering `term`, in matches sorted by `lo` and not overlapping.
+fn find(matches: &[TermMatch], term: u32) -> Option<&TermMatch> {
+    let i = matches.partition_point(|m| m.hi <= term);
+    matches.get(i).filter(|m| m.lo <= term)
 }
 
 /// Per doc, what the words matched so far add up to.
@@ -221,10 +230,11 @@ impl Index {
         fst::Map::new(self.section(FST)).ok()
     }
 
-    fn postings(&self, term: u32) -> &[u32] {
+    /// The postings of terms `lo..hi`, which are stored one after the other.
+    fn postings_of(&self, lo: u32, hi: u32) -> &[u32] {
         let off = self.u32s(TERM_OFFSETS);
         let all = self.u32s(POSTINGS);
-        let (Some(&a), Some(&b)) = (off.get(term as usize), off.get(term as usize + 1)) else {
+        let (Some(&a), Some(&b)) = (off.get(lo as usize), off.get(hi as usize)) else {
             return &[];
         };
         all.get(a as usize..b as usize).unwrap_or(&[])
@@ -260,32 +270,54 @@ impl Index {
             .map(|c| (c[0], c[1] & 0xff, (c[1] >> 8) & 0xff))
     }
 
-    /// Terms a query word matches, sorted by term id (the fst's order). The last word of a query may be
-    /// unfinished, so it also matches terms that merely start with it (or with a near miss).
+    /// Terms a query word matches, in term order. The last word of a query may be unfinished,
+    /// so it also matches terms that merely start with it (or with a near miss).
     fn lookup(&self, map: &fst::Map<&[u8]>, word: &str, prefix: bool) -> Vec<TermMatch> {
         let budget = typo_budget(word);
         let mut out = Vec::new();
         if budget == 0 {
             if prefix {
-                let aut = fst::automaton::Str::new(word).starts_with();
-                let mut s = map.search(aut).into_stream();
-                while let Some((term, id)) = s.next() {
-                    out.push(TermMatch {
-                        term: id as u32,
-                        cost: 0,
-                        full: term.len() == word.len(),
-                    });
-                }
+                self.prefix_range(map, word.as_bytes(), &mut out);
             } else if let Some(id) = map.get(word) {
                 out.push(TermMatch {
-                    term: id as u32,
+                    lo: id as u32,
+                    hi: id as u32 + 1,
                     cost: 0,
                     full: true,
                 });
             }
             return out;
         }
-        let builder = lev_builder(budget);
+        // Two typos only when the first letter is right; with a wrong first letter the walk
+        // would visit every two-letter start of the dictionary (~10x the time, measured in
+        // bench/search), and a wrong first letter plus another typo is rarely what was meant.
+        let mut first = [0u8; 4];
+        let first: &[u8] = word
+            .chars()
+            .next()
+            .map_or(&[], |c| c.encode_utf8(&mut first).as_bytes());
+        let mut out = self.walk(map, word, prefix, 1, &[]);
+        if budget == 2 {
+            out.extend(self.walk(map, word, prefix, 2, first));
+            // Both walks can find a term: keep its fewest typos. Ranges come only from the exact
+            // word, which both find alike.
+            out.sort_unstable_by_key(|m| (m.lo, m.cost));
+            out.dedup_by_key(|m| m.lo);
+        }
+        out
+    }
+
+    /// The terms within `distance` typos of `word` (of a prefix of them when `prefix`) whose
+    /// bytes start with `forced`.
+    fn walk(
+        &self,
+        map: &fst::Map<&[u8]>,
+        word: &str,
+        prefix: bool,
+        distance: u8,
+        forced: &[u8],
+    ) -> Vec<TermMatch> {
+        let builder = lev_builder(distance);
         let dfa = if prefix {
             builder.build_prefix_dfa(word)
         } else {
@@ -293,24 +325,75 @@ impl Index {
         };
         // For an unfinished word, also whether a term is within the budget as a whole word.
         let whole: Option<DFA> = prefix.then(|| builder.build_dfa(word));
-        let mut s = map.search_with_state(Dfa(&dfa)).into_stream();
-        while let Some((term, id, state)) = s.next() {
-            let Distance::Exact(cost) = dfa.distance(state) else {
-                continue;
-            };
-            // Whole only at the cost it was found for: "queens" is within one typo of "queen"
-            // as a word, but as its continuation it needs none, so it is a prefix, not a match.
-            let full = match &whole {
-                Some(w) => matches!(w.eval(term), Distance::Exact(d) if d <= cost),
-                None => true,
-            };
+        let mut walk = Walk {
+            index: self,
+            map,
+            dfa: &dfa,
+            whole: whole.as_ref(),
+            forced,
+            path: Vec::with_capacity(64),
+            out: Vec::new(),
+        };
+        let fst = map.as_fst();
+        let whole_start = whole.as_ref().map_or(0, |w| w.initial_state());
+        walk.visit(fst.root(), 0, dfa.initial_state(), whole_start);
+        walk.out
+    }
+
+    /// The term lookup alone, for the benchmark: (first term, end, typos) of each match.
+    #[doc(hidden)]
+    pub fn lookup_terms(&self, word: &str, prefix: bool) -> Vec<(u32, u32, u8)> {
+        match self.map() {
+            Some(map) => self
+                .lookup(&map, word, prefix)
+                .into_iter()
+                .map(|m| (m.lo, m.hi, m.cost))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The terms starting with `prefix`: consecutive ids, found with two dictionary lookups.
+    /// The term equal to `prefix` (if any) comes first and is the only whole-word match.
+    fn prefix_range(&self, map: &fst::Map<&[u8]>, prefix: &[u8], out: &mut Vec<TermMatch>) {
+        let first_at_or_after = |key: &[u8]| -> u32 {
+            let mut s = map.range().ge(key).into_stream();
+            s.next().map_or(self.terms as u32, |(_, id)| id as u32)
+        };
+        let lo = first_at_or_after(prefix);
+        // The smallest key after every key that starts with `prefix`.
+        let mut next = prefix.to_vec();
+        while next.last() == Some(&0xff) {
+            next.pop();
+        }
+        let hi = match next.last_mut() {
+            Some(b) => {
+                *b += 1;
+                first_at_or_after(&next)
+            }
+            None => self.terms as u32,
+        };
+        if lo >= hi {
+            return;
+        }
+        let mut lo = lo;
+        if map.get(prefix) == Some(u64::from(lo)) {
             out.push(TermMatch {
-                term: id as u32,
-                cost,
-                full,
+                lo,
+                hi: lo + 1,
+                cost: 0,
+                full: true,
+            });
+            lo += 1;
+        }
+        if lo < hi {
+            out.push(TermMatch {
+                lo,
+                hi,
+                cost: 0,
+                full: false,
             });
         }
-        out
     }
 
     /// Best `limit` hits for a raw user query (folded and split into words here), best first.
@@ -354,7 +437,7 @@ impl Index {
             s.word_touched.clear();
             for m in word_matches {
                 let cost = m.cost.min(3) << W_COST_SHIFT;
-                for &p in self.postings(m.term) {
+                for &p in self.postings_of(m.lo, m.hi) {
                     let doc = (p >> FLAG_BITS) as usize;
                     let mut flags = (p & 0xf) as u8;
                     if !m.full {
@@ -497,14 +580,14 @@ impl Index {
                 if start >= 128 || end >= 128 || reach & (1 << start) == 0 {
                     continue;
                 }
-                let Ok(k) = word_matches.binary_search_by_key(&term, |m| m.term) else {
+                let Some(m) = find(word_matches, term) else {
                     continue;
                 };
-                if u16::from(word_matches[k].cost) != (costs >> (2 * i)) & 3 {
+                if u16::from(m.cost) != (costs >> (2 * i)) & 3 {
                     continue;
                 }
                 next |= 1 << end;
-                if i == last && word_matches[k].full {
+                if i == last && m.full {
                     whole_end |= 1 << end;
                 }
             }
@@ -521,26 +604,68 @@ impl Index {
     }
 }
 
-/// Lets a `levenshtein_automata` DFA drive an fst search, reporting its state so the distance of
-/// each hit can be read off it.
-struct Dfa<'a>(&'a DFA);
+/// A depth-first walk of the term dictionary driven by a Levenshtein automaton.
+///
+/// Two things an `fst` stream cannot do: (1) once an unfinished word has matched with no typo,
+/// every term below matches too, so the walk records that subtree as one id range instead of
+/// visiting it; (2) it does not step into characters from U+0800 on (CJK, Hangul, Thai, ...)
+/// while a typo is still possible: otherwise "one typo in the first letter of jude" would visit
+/// every distinct first character of tens of thousands of Asian titles. A Latin query word so
+/// never reaches those terms by a typo, only by its exact letters.
+struct Walk<'a> {
+    index: &'a Index,
+    map: &'a fst::Map<&'a [u8]>,
+    dfa: &'a DFA,
+    whole: Option<&'a DFA>,
+    /// Only terms starting with these bytes.
+    forced: &'a [u8],
+    path: Vec<u8>,
+    out: Vec<TermMatch>,
+}
 
-impl fst::Automaton for Dfa<'_> {
-    type State = u32;
-
-    fn start(&self) -> u32 {
-        self.0.initial_state()
-    }
-
-    fn is_match(&self, state: &u32) -> bool {
-        matches!(self.0.distance(*state), Distance::Exact(_))
-    }
-
-    fn can_match(&self, state: &u32) -> bool {
-        *state != levenshtein_automata::SINK_STATE
-    }
-
-    fn accept(&self, state: &u32, byte: u8) -> u32 {
-        self.0.transition(*state, byte)
+impl Walk<'_> {
+    fn visit(&mut self, node: fst::raw::Node<'_>, acc: u64, state: u32, whole_state: u32) {
+        if node.is_final() {
+            if let Distance::Exact(cost) = self.dfa.distance(state) {
+                let id = acc.wrapping_add(node.final_output().value()) as u32;
+                // Whole only at the cost it was found for: "queens" is within one typo of
+                // "queen" as a word, but as its continuation it needs none.
+                let full = self.whole.is_none_or(
+                    |w| matches!(w.distance(whole_state), Distance::Exact(d) if d <= cost),
+                );
+                self.out.push(TermMatch {
+                    lo: id,
+                    hi: id.wrapping_add(1),
+                    cost,
+                    full,
+                });
+            }
+        }
+        for t in node.transitions() {
+            if t.inp >= 0xe0
+                || self
+                    .forced
+                    .get(self.path.len())
+                    .is_some_and(|&f| f != t.inp)
+            {
+                continue;
+            }
+            let next = self.dfa.transition(state, t.inp);
+            if next == levenshtein_automata::SINK_STATE {
+                continue;
+            }
+            let whole_next = self.whole.map_or(0, |w| w.transition(whole_state, t.inp));
+            self.path.push(t.inp);
+            if self.whole.is_some() && self.dfa.distance(next) == Distance::Exact(0) {
+                // The path is the query word itself: everything below starts with it.
+                let path = std::mem::take(&mut self.path);
+                self.index.prefix_range(self.map, &path, &mut self.out);
+                self.path = path;
+            } else {
+                let child = self.map.as_fst().node(t.addr);
+                self.visit(child, acc.wrapping_add(t.out.value()), next, whole_next);
+            }
+            self.path.pop();
+        }
     }
 }

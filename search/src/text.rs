@@ -114,8 +114,13 @@ pub(crate) fn name_occurrences(name: &str) -> (Vec<Occurrence>, usize) {
 
 /// How many typos a query word may carry: none under 4 characters (one typo would match nearly
 /// everything), one up to 7, two from 8. Very long words get none: the automaton grows with the
-/// word and no real name word is that long.
+/// word and no real name word is that long. Neither do words with characters from U+0800 on
+/// (CJK, Hangul, Thai, ...): typed through an input method, their mistakes are not letter edits,
+/// and one such character is a syllable or a word, so one "typo" would be a different word.
 pub fn typo_budget(word: &str) -> u8 {
+    if word.chars().any(|c| c >= '\u{800}') {
+        return 0;
+    }
     match word.chars().count() {
         0..=3 => 0,
         4..=7 => 1,
@@ -203,5 +208,7 @@ mod tests {
         assert_eq!(typo_budget("fleetwod"), 2);
         assert_eq!(typo_budget("ééé"), 0);
         assert_eq!(typo_budget(&"x".repeat(40)), 0);
+        assert_eq!(typo_budget("東京事変"), 0);
+        assert_eq!(typo_budget("møller"), 1);
     }
 }

@@ -67,6 +67,14 @@ fn word_match(word: &str, prefix: bool, term: &str) -> Option<WordMatch> {
     } else {
         whole
     };
+    // A second typo only with the first letter right.
+    if cost == 2 && q.first() != t.first() {
+        return None;
+    }
+    // Words with characters from U+0800 on (CJK and the like) are only found by exact letters.
+    if cost > 0 && t.iter().any(|&c| c >= '\u{800}') {
+        return None;
+    }
     // Whole only at the cost the word was found for.
     (cost <= budget).then_some(WordMatch {
         cost,
