@@ -241,7 +241,7 @@ table! {
         means: Json<JsonObject> = "TEXT NOT NULL",
         /// Genres by track count, top 15.
         top_genres: Json<Vec<GenreCount>> = "TEXT NOT NULL",
-        /// Genres most over-represented in the cluster (lift), top 10, each with at least 1% of its tracks.
+        /// Genres most over-represented in the cluster (lift), top 10, each with at least 2% of its tracks.
         distinctive_genres: Json<Vec<GenreCount>> = "TEXT NOT NULL",
         /// The ten tracks nearest the centroid (each song once).
         nearest: Json<Vec<NearTrack>> = "TEXT NOT NULL",

@@ -2,5 +2,6 @@
 //! can run it on the real files without going through a process boundary.
 
 pub mod dynamo_writer;
+pub mod fingerprint;
 pub mod pipeline;
 pub mod sqlite_out;

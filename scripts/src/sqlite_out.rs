@@ -1,347 +1,516 @@
-//! The v1/v3 store: one SQLite file, built here and bundled read-only into the Lambdas.
-//!
-//! Public tables keep the original's names and column order, so `SELECT` of the listed columns
-//! gives the original's JSON key order. Columns the API must not show (folded names, JSON
-//! helpers) come after them.
+//! The pipeline's outcome as the rows of `musicData.sqlite` (the contract is `music_db`), plus the
+//! prebuilt blobs the v3 Lambda loads: the search index and the neighbour arrays.
 
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use rusqlite::{params, Connection};
-
-use crate::pipeline::{Options, Outcome};
+use music_db::blobs::{self, Neighbours};
+use music_db::{
+    ArtistRow, CleanArtistRow, ClusterRow, ElbowRow, FixedSongRow, GenreMeansRow, Json, JsonObject,
+    TopGenreRow, TrackRow, Writer, YearRow,
+};
+use music_shared::pylist::repr_str_list;
 use music_shared::{fold_name, FEATURES};
 
-/// Load a small CSV into a table of the same column order. `integers` lists the INTEGER columns,
-/// `texts` the TEXT ones; the rest are REAL. Empty or non-numeric cells become NULL.
-fn load_csv(
-    conn: &Connection,
-    path: &Path,
-    table: &str,
-    integers: &[&str],
-    texts: &[&str],
-    key: Option<&str>,
-) -> Result<usize> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    let headers: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
-    let cols: Vec<String> = headers
-        .iter()
-        .map(|h| {
-            let ty = if integers.contains(&h.as_str()) {
-                "INTEGER"
-            } else if texts.contains(&h.as_str()) {
-                "TEXT"
-            } else {
-                "REAL"
-            };
-            let pk = if Some(h.as_str()) == key {
-                " PRIMARY KEY"
-            } else {
-                ""
-            };
-            format!("\"{h}\" {ty}{pk}")
-        })
-        .collect();
-    conn.execute_batch(&format!("CREATE TABLE \"{table}\" ({});", cols.join(", ")))?;
-    let placeholders = vec!["?"; headers.len()].join(", ");
-    let mut stmt = conn.prepare(&format!("INSERT INTO \"{table}\" VALUES ({placeholders})"))?;
-    let mut n = 0;
-    for rec in reader.records() {
-        let rec = rec?;
-        let values: Vec<rusqlite::types::Value> = headers
+use crate::pipeline::{Options, Outcome, Row};
+
+/// A small CSV read by header name: the reference tables are read into typed rows whatever their
+/// column order, so the table's column order is the contract's, not the file's.
+struct Csv {
+    headers: HashMap<String, usize>,
+    records: Vec<csv::StringRecord>,
+}
+
+impl Csv {
+    fn read(path: &Path) -> Result<Csv> {
+        let mut reader =
+            csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+        let headers = reader
+            .headers()?
             .iter()
-            .zip(rec.iter())
-            .map(|(h, v)| {
-                use rusqlite::types::Value;
-                let v = v.trim();
-                if texts.contains(&h.as_str()) {
-                    Value::Text(v.to_string())
-                } else if integers.contains(&h.as_str()) {
-                    v.parse::<f64>()
-                        .map_or(Value::Null, |x| Value::Integer(x as i64))
-                } else {
-                    v.parse::<f64>()
-                        .ok()
-                        .filter(|x| x.is_finite())
-                        .map_or(Value::Null, Value::Real)
-                }
-            })
+            .enumerate()
+            .map(|(i, h)| (h.trim().to_string(), i))
             .collect();
-        stmt.execute(rusqlite::params_from_iter(values))?;
-        n += 1;
+        let records = reader
+            .records()
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("reading {}", path.display()))?;
+        Ok(Csv { headers, records })
     }
-    Ok(n)
+
+    fn cell<'a>(&self, rec: &'a csv::StringRecord, name: &str) -> Option<&'a str> {
+        self.headers
+            .get(name)
+            .and_then(|&i| rec.get(i))
+            .map(str::trim)
+    }
+
+    /// A finite number, or NULL for an empty or non-numeric cell.
+    fn num(&self, rec: &csv::StringRecord, name: &str) -> Option<f64> {
+        self.cell(rec, name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+    }
+
+    fn int(&self, rec: &csv::StringRecord, name: &str) -> Option<i64> {
+        self.num(rec, name).map(|v| v as i64)
+    }
+
+    fn text(&self, rec: &csv::StringRecord, name: &str) -> Result<String> {
+        self.cell(rec, name)
+            .map(str::to_string)
+            .with_context(|| format!("no column {name}"))
+    }
+}
+
+fn years(raw: &Path) -> Result<Vec<YearRow>> {
+    let csv = Csv::read(&raw.join("data_by_year.csv"))?;
+    csv.records
+        .iter()
+        .map(|r| {
+            Ok(YearRow {
+                year: csv
+                    .int(r, "year")
+                    .context("data_by_year: a year is missing")?,
+                acousticness: csv.num(r, "acousticness"),
+                danceability: csv.num(r, "danceability"),
+                duration_ms: csv.num(r, "duration_ms"),
+                energy: csv.num(r, "energy"),
+                instrumentalness: csv.num(r, "instrumentalness"),
+                liveness: csv.num(r, "liveness"),
+                loudness: csv.num(r, "loudness"),
+                speechiness: csv.num(r, "speechiness"),
+                tempo: csv.num(r, "tempo"),
+                valence: csv.num(r, "valence"),
+                popularity: csv.num(r, "popularity"),
+                key: csv.int(r, "key"),
+                mode: csv.int(r, "mode"),
+            })
+        })
+        .collect()
+}
+
+fn top_genres(raw: &Path) -> Result<Vec<TopGenreRow>> {
+    let csv = Csv::read(&raw.join("top_51_genres.csv"))?;
+    csv.records
+        .iter()
+        .map(|r| {
+            Ok(TopGenreRow {
+                mode: csv.int(r, "mode"),
+                genres: csv.text(r, "genres")?,
+                acousticness: csv.num(r, "acousticness"),
+                danceability: csv.num(r, "danceability"),
+                duration_ms: csv.num(r, "duration_ms"),
+                energy: csv.num(r, "energy"),
+                instrumentalness: csv.num(r, "instrumentalness"),
+                liveness: csv.num(r, "liveness"),
+                loudness: csv.num(r, "loudness"),
+                speechiness: csv.num(r, "speechiness"),
+                tempo: csv.num(r, "tempo"),
+                valence: csv.num(r, "valence"),
+                popularity: csv.num(r, "popularity"),
+                key: csv.int(r, "key"),
+            })
+        })
+        .collect()
+}
+
+fn genre_means(raw: &Path) -> Result<Vec<GenreMeansRow>> {
+    let csv = Csv::read(&raw.join("data_by_genres.csv"))?;
+    csv.records
+        .iter()
+        .map(|r| {
+            Ok(GenreMeansRow {
+                genres: csv.text(r, "genres")?,
+                acousticness: csv.num(r, "acousticness"),
+                danceability: csv.num(r, "danceability"),
+                duration_ms: csv.num(r, "duration_ms"),
+                energy: csv.num(r, "energy"),
+                instrumentalness: csv.num(r, "instrumentalness"),
+                liveness: csv.num(r, "liveness"),
+                loudness: csv.num(r, "loudness"),
+                speechiness: csv.num(r, "speechiness"),
+                tempo: csv.num(r, "tempo"),
+                valence: csv.num(r, "valence"),
+                popularity: csv.num(r, "popularity"),
+                key: csv.int(r, "key"),
+                mode: csv.int(r, "mode"),
+            })
+        })
+        .collect()
 }
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-const SCHEMA: &str = r#"
-CREATE TABLE Clean_Artists (
-    mode INTEGER, count INTEGER, acousticness REAL, artists TEXT NOT NULL, danceability REAL,
-    duration_ms REAL, energy REAL, instrumentalness REAL, liveness REAL, loudness REAL,
-    speechiness REAL, tempo REAL, valence REAL, popularity REAL, key INTEGER,
-    duration_s REAL, duration_min REAL, loudness_scale REAL,
-    artists_folded TEXT NOT NULL, genres TEXT NOT NULL
-);
-CREATE TABLE fixed_song_combined (name TEXT, id TEXT, artists TEXT, Assignments INTEGER, distance REAL);
-CREATE TABLE songAssignments_randomTable (id TEXT, name TEXT, artists TEXT, Assignments INTEGER);
-CREATE TABLE tracks (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, artists TEXT NOT NULL, artist_ids TEXT NOT NULL,
-    genres TEXT NOT NULL, year INTEGER, release_date TEXT, popularity REAL, explicit INTEGER,
-    duration_ms REAL, key INTEGER, mode INTEGER, danceability REAL, energy REAL, loudness REAL,
-    speechiness REAL, acousticness REAL, instrumentalness REAL, liveness REAL, valence REAL,
-    tempo REAL, loudness_scale REAL, tempo_scale REAL, duration_scale REAL, popularity_scale REAL,
-    cluster INTEGER NOT NULL, distance REAL NOT NULL,
-    name_folded TEXT NOT NULL, artists_folded TEXT NOT NULL
-);
-CREATE TABLE track_artists (
-    track_id TEXT NOT NULL, position INTEGER NOT NULL, artist TEXT NOT NULL,
-    artist_folded TEXT NOT NULL, genres TEXT NOT NULL, PRIMARY KEY (track_id, position)
-);
-CREATE TABLE elbow (k INTEGER PRIMARY KEY, inertia REAL NOT NULL);
-CREATE TABLE clusters (
-    cluster INTEGER PRIMARY KEY, label TEXT NOT NULL, size INTEGER NOT NULL,
-    centroid TEXT NOT NULL, means TEXT NOT NULL, top_genres TEXT NOT NULL, nearest TEXT NOT NULL,
-    reference_distance REAL
-);
-CREATE TABLE build_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"#;
-
-const INDEXES: &str = r#"
-CREATE INDEX Clean_Artists_artists ON Clean_Artists(artists);
-CREATE INDEX Clean_Artists_folded ON Clean_Artists(artists_folded);
-CREATE INDEX fixed_song_combined_cluster ON fixed_song_combined(Assignments);
-CREATE INDEX songAssignments_cluster ON songAssignments_randomTable(Assignments);
-CREATE INDEX tracks_name ON tracks(name);
-CREATE INDEX tracks_name_folded ON tracks(name_folded);
-CREATE INDEX tracks_cluster ON tracks(cluster, distance);
-CREATE INDEX track_artists_folded ON track_artists(artist_folded);
-"#;
-
-pub fn write(path: &Path, opts: &Options, o: &Outcome) -> Result<()> {
-    let tmp = path.with_extension("sqlite.tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut conn = Connection::open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 4096;",
-    )?;
-    let tx = conn.transaction()?;
-    let raw = &opts.raw_dir;
-    let ints = ["year", "key", "mode"];
-    load_csv(
-        &tx,
-        &raw.join("data_by_year.csv"),
-        "data_by_year",
-        &ints,
-        &[],
-        Some("year"),
-    )?;
-    load_csv(
-        &tx,
-        &raw.join("top_51_genres.csv"),
-        "top_51_genres",
-        &ints,
-        &["genres"],
-        Some("genres"),
-    )?;
-    load_csv(
-        &tx,
-        &raw.join("data_by_genres.csv"),
-        "data_by_genres",
-        &ints,
-        &["genres"],
-        Some("genres"),
-    )?;
-    tx.execute_batch(SCHEMA)?;
-
-    // Clean_Artists, derived from the artist table as the original's notebook did.
+/// `Clean_Artists`, derived from the artist tables' union as the original's notebook did.
+fn clean_artists(o: &Outcome) -> Vec<CleanArtistRow> {
     let min_loudness = o
         .artists
         .iter()
         .filter_map(|a| a.loudness)
         .fold(0.0, f64::min);
-    {
-        let mut stmt = tx.prepare(
-            "INSERT INTO Clean_Artists VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        )?;
-        for a in &o.artists {
+    o.artists
+        .iter()
+        .map(|a| {
             let duration_s = a.duration_ms.map(|d| d / 1000.0);
-            let loudness_scale = a.loudness.map(|l| {
-                if min_loudness == 0.0 {
-                    0.0
-                } else {
-                    round2(1.0 - l / min_loudness)
-                }
-            });
-            stmt.execute(params![
-                a.mode,
-                a.count,
-                a.acousticness,
-                a.artists,
-                a.danceability,
-                a.duration_ms,
-                a.energy,
-                a.instrumentalness,
-                a.liveness,
-                a.loudness,
-                a.speechiness,
-                a.tempo.map(round2),
-                a.valence,
-                a.popularity.map(round2),
-                a.key,
+            CleanArtistRow {
+                mode: a.mode,
+                count: a.count,
+                acousticness: a.acousticness,
+                artists: a.artists.clone(),
+                danceability: a.danceability,
+                duration_ms: a.duration_ms,
+                energy: a.energy,
+                instrumentalness: a.instrumentalness,
+                liveness: a.liveness,
+                loudness: a.loudness,
+                speechiness: a.speechiness,
+                tempo: a.tempo.map(round2),
+                valence: a.valence,
+                popularity: a.popularity.map(round2),
+                key: a.key,
                 duration_s,
-                duration_s.map(|s| round2(s / 60.0)),
-                loudness_scale,
-                fold_name(&a.artists),
-                serde_json::to_string(&a.genres)?,
-            ])?;
+                duration_min: duration_s.map(|s| round2(s / 60.0)),
+                loudness_scale: a.loudness.map(|l| {
+                    if min_loudness == 0.0 {
+                        0.0
+                    } else {
+                        round2(1.0 - l / min_loudness)
+                    }
+                }),
+                artists_folded: fold_name(&a.artists),
+            }
+        })
+        .collect()
+}
+
+/// Every artist the catalogue names, numbered: the artist tables' union first (in its order), then
+/// the artists credited on kept tracks that no table has (by name). Each artist's cluster is the
+/// one most of its tracks fall in (ties: the lower number); an artist without tracks here gets
+/// the cluster whose centroid is nearest its mean features, put on the tracks' scale.
+pub fn catalogue_artists(o: &Outcome) -> Vec<ArtistRow> {
+    let mut votes: HashMap<&str, BTreeMap<usize, i64>> = HashMap::new();
+    let mut spotify: HashMap<&str, &str> = HashMap::new();
+    let mut best_popularity: HashMap<&str, f64> = HashMap::new();
+    for r in &o.rows {
+        let t = &r.clean.track;
+        for (pos, name) in t.artists.iter().enumerate() {
+            *votes.entry(name).or_default().entry(r.cluster).or_default() += 1;
+            if let Some(id) = t.artist_ids.get(pos) {
+                spotify.entry(name).or_insert(id);
+            }
+            let p = best_popularity.entry(name).or_insert(f64::MIN);
+            *p = p.max(t.popularity);
         }
     }
-    {
-        let mut stmt = tx.prepare("INSERT INTO fixed_song_combined VALUES (?,?,?,?,?)")?;
-        for c in &o.clusters {
-            for n in &c.nearest {
-                stmt.execute(params![
-                    n.name,
-                    n.id,
-                    music_shared::pylist::repr_str_list(&n.artists),
-                    c.cluster as i64,
-                    n.distance
-                ])?;
+    let e = &o.extremes;
+    let ratio = |v: f64, x: f64| if x == 0.0 { 0.0 } else { v / x };
+    let nearest_centroid = |a: &music_shared::artist::ArtistRow| -> Option<usize> {
+        let f = [
+            a.energy?,
+            a.speechiness?,
+            a.acousticness?,
+            a.instrumentalness?,
+            a.liveness?,
+            a.valence?,
+            1.0 - ratio(a.loudness?, e.min_loudness),
+            ratio(a.tempo?, e.max_tempo),
+            ratio(a.duration_ms?, e.max_duration_ms),
+        ];
+        o.clusters
+            .iter()
+            .map(|c| {
+                let d: f64 = c
+                    .centroid
+                    .iter()
+                    .zip(f)
+                    .map(|(x, y)| (x - y) * (x - y))
+                    .sum();
+                (d, c.cluster)
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            .map(|(_, c)| c)
+    };
+    let cluster_of = |name: &str| -> Option<(usize, i64)> {
+        let v = votes.get(name)?;
+        let (&c, _) = v.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))?;
+        Some((c, v.values().sum()))
+    };
+    let mut out = Vec::with_capacity(o.artists.len() + 1024);
+    let mut named: BTreeSet<&str> = BTreeSet::new();
+    for a in &o.artists {
+        named.insert(&a.artists);
+        let (cluster, basis, tracks) = match cluster_of(&a.artists) {
+            Some((c, n)) => (Some(c as i64), "tracks", n),
+            None => match nearest_centroid(a) {
+                Some(c) => (Some(c as i64), "features", 0),
+                None => (None, "none", 0),
+            },
+        };
+        out.push(ArtistRow {
+            artist: out.len() as i64,
+            name: a.artists.clone(),
+            genres: Json(a.genres.clone()),
+            spotify_id: spotify.get(a.artists.as_str()).map(|s| s.to_string()),
+            popularity: a.popularity,
+            cluster,
+            cluster_basis: basis.into(),
+            tracks,
+        });
+    }
+    let credited_only: BTreeSet<&str> = votes
+        .keys()
+        .copied()
+        .filter(|n| !named.contains(n))
+        .collect();
+    for name in credited_only {
+        let (c, n) = cluster_of(name).expect("credited artists have votes");
+        out.push(ArtistRow {
+            artist: out.len() as i64,
+            name: name.to_string(),
+            genres: Json(Vec::new()),
+            spotify_id: spotify.get(name).map(|s| s.to_string()),
+            popularity: best_popularity.get(name).copied(),
+            cluster: Some(c as i64),
+            cluster_basis: "tracks".into(),
+            tracks: n,
+        });
+    }
+    out
+}
+
+/// Same-song groups: tracks whose folded titles are equal and that share a credited artist are
+/// copies of one song (album version, single, remaster), joined transitively; each group is
+/// named by its lowest track number. Recommending one copy for another says nothing.
+pub fn song_groups(rows: &[Row]) -> Vec<u32> {
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            parent[x as usize] = parent[parent[x as usize] as usize];
+            x = parent[x as usize];
+        }
+        x
+    }
+    let mut parent: Vec<u32> = (0..rows.len() as u32).collect();
+    let mut first: HashMap<(String, String), u32> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let title = fold_name(&r.clean.track.name);
+        for artist in &r.clean.track.artists {
+            match first.entry((title.clone(), fold_name(artist))) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let (a, b) = (find(&mut parent, *e.get()), find(&mut parent, i as u32));
+                    // The lower number becomes the root, so a group's name is its lowest track.
+                    let (lo, hi) = (a.min(b), a.max(b));
+                    parent[hi as usize] = lo;
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(i as u32);
+                }
             }
         }
     }
-    {
-        let mut random = tx.prepare("INSERT INTO songAssignments_randomTable VALUES (?,?,?,?)")?;
-        let mut track = tx.prepare(
-            "INSERT INTO tracks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        )?;
-        let mut artist = tx.prepare("INSERT INTO track_artists VALUES (?,?,?,?,?)")?;
-        for r in &o.rows {
-            let t = &r.clean.track;
-            let s = &r.scaled;
-            random.execute(params![
-                t.id,
-                t.name,
-                music_shared::pylist::repr_str_list(&t.artists),
-                r.cluster as i64
-            ])?;
-            let artists_folded = t
-                .artists
-                .iter()
-                .map(|a| fold_name(a))
-                .collect::<Vec<_>>()
-                .join("\u{1f}");
-            track.execute(params![
-                t.id,
-                t.name,
-                serde_json::to_string(&t.artists)?,
-                serde_json::to_string(&t.artist_ids)?,
-                serde_json::to_string(&r.clean.genres.iter().map(|g| &g[..]).collect::<Vec<_>>())?,
-                t.year,
-                t.release_date,
-                t.popularity,
-                t.explicit,
-                t.duration_ms,
-                t.key,
-                t.mode,
-                t.danceability,
-                t.energy,
-                t.loudness,
-                t.speechiness,
-                t.acousticness,
-                t.instrumentalness,
-                t.liveness,
-                t.valence,
-                t.tempo,
-                s.loudness_scale,
-                s.tempo_scale,
-                s.duration_scale,
-                s.popularity_scale,
-                r.cluster as i64,
-                r.distance,
-                fold_name(&t.name),
-                artists_folded,
-            ])?;
-            for (i, (a, g)) in t.artists.iter().zip(&r.clean.genres).enumerate() {
-                artist.execute(params![
-                    t.id,
-                    i as i64,
-                    a,
-                    fold_name(a),
-                    serde_json::to_string(&g[..])?
-                ])?;
-            }
+    (0..rows.len() as u32)
+        .map(|i| find(&mut parent, i))
+        .collect()
+}
+
+fn track_rows(o: &Outcome) -> impl Iterator<Item = TrackRow> + '_ {
+    o.rows.iter().enumerate().map(|(i, r)| {
+        let t = &r.clean.track;
+        TrackRow {
+            track: i as i64,
+            id: t.id.clone(),
+            name: t.name.clone(),
+            artists: Json(t.artists.clone()),
+            artist_ids: Json(t.artist_ids.clone()),
+            year: t.year.map(i64::from),
+            release_date: t.release_date.clone(),
+            popularity: t.popularity,
+            explicit: t.explicit,
+            duration_ms: t.duration_ms,
+            key: t.key.into(),
+            mode: t.mode.into(),
+            time_signature: t.time_signature.map(i64::from),
+            danceability: t.danceability,
+            energy: t.energy,
+            loudness: t.loudness,
+            speechiness: t.speechiness,
+            acousticness: t.acousticness,
+            instrumentalness: t.instrumentalness,
+            liveness: t.liveness,
+            valence: t.valence,
+            tempo: t.tempo,
+            cluster: r.cluster as i64,
+            distance: r.distance,
+            source: r.source as i64,
         }
-    }
-    {
-        let mut stmt = tx.prepare("INSERT INTO elbow VALUES (?,?)")?;
-        for (k, inertia) in &o.elbow {
-            stmt.execute(params![*k as i64, inertia])?;
-        }
-    }
-    {
-        let mut stmt = tx.prepare("INSERT INTO clusters VALUES (?,?,?,?,?,?,?,?)")?;
-        for c in &o.clusters {
-            let centroid: serde_json::Map<String, serde_json::Value> = FEATURES
+    })
+}
+
+fn cluster_rows(o: &Outcome) -> Vec<ClusterRow> {
+    o.clusters
+        .iter()
+        .map(|c| {
+            let centroid: JsonObject = FEATURES
                 .iter()
                 .zip(&c.centroid)
                 .map(|(f, v)| (f.to_string(), (*v).into()))
                 .collect();
-            stmt.execute(params![
-                c.cluster as i64,
-                c.label,
-                c.size as i64,
-                serde_json::to_string(&centroid)?,
-                serde_json::to_string(&c.means)?,
-                serde_json::to_string(&c.top_genres)?,
-                serde_json::to_string(&c.nearest)?,
-                c.reference_distance,
-            ])?;
-        }
+            let means: JsonObject = c
+                .means
+                .iter()
+                .map(|(k, v)| (k.to_string(), (*v).into()))
+                .collect();
+            ClusterRow {
+                cluster: c.cluster as i64,
+                label: c.label.clone(),
+                description: c.description.clone(),
+                size: c.size as i64,
+                centroid: Json(centroid),
+                means: Json(means),
+                top_genres: Json(c.top_genres.clone()),
+                distinctive_genres: Json(c.distinctive_genres.clone()),
+                nearest: Json(c.nearest.clone()),
+                reference_distance: c.reference_distance,
+            }
+        })
+        .collect()
+}
+
+fn neighbours(o: &Outcome) -> Neighbours {
+    let features: Vec<[f64; 9]> = o
+        .rows
+        .iter()
+        .map(|r| r.clean.track.feature_vector(&r.scaled))
+        .collect();
+    Neighbours::pack(
+        o.rows.iter().map(|r| r.cluster as u8).collect(),
+        song_groups(&o.rows),
+        o.rows
+            .iter()
+            .map(|r| {
+                r.clean
+                    .track
+                    .year
+                    .and_then(|y| u16::try_from(y).ok())
+                    .unwrap_or(0)
+            })
+            .collect(),
+        o.rows
+            .iter()
+            .map(|r| r.clean.track.popularity as f32)
+            .collect(),
+        &features,
+        o.clusters.len(),
+    )
+}
+
+fn search_index(o: &Outcome, artists: &[ArtistRow]) -> Vec<u8> {
+    let mut b = music_search::Builder::new();
+    for (i, r) in o.rows.iter().enumerate() {
+        let t = &r.clean.track;
+        let names: Vec<&str> = t.artists.iter().map(String::as_str).collect();
+        b.track(i as u32, &t.name, &names, t.popularity as f32);
     }
+    for a in artists {
+        b.artist(a.artist as u32, &a.name, a.popularity.unwrap_or(0.0) as f32);
+    }
+    b.build()
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Write `musicData.sqlite` into `out_dir`.
+pub fn write(out_dir: &Path, opts: &Options, o: &Outcome) -> Result<PathBuf> {
+    let path = out_dir.join(music_db::open::DB_FILE);
+    let w = Writer::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let raw = &opts.raw_dir;
+    w.insert(&years(raw)?)?;
+    w.insert(&top_genres(raw)?)?;
+    w.insert(&genre_means(raw)?)?;
+    w.insert(&clean_artists(o))?;
+    let fixed: Vec<FixedSongRow> = o
+        .clusters
+        .iter()
+        .flat_map(|c| {
+            c.nearest.iter().map(move |n| FixedSongRow {
+                name: n.name.clone(),
+                id: n.id.clone(),
+                artists: repr_str_list(&n.artists),
+                Assignments: c.cluster as i64,
+                distance: n.distance,
+            })
+        })
+        .collect();
+    w.insert(&fixed)?;
     {
-        let name = |p: &Path| {
-            p.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        };
-        let e = &o.extremes;
-        let info = [
-            ("tracks_file", name(&opts.tracks)),
-            ("artists_file", name(&opts.artists)),
-            ("reference_file", name(&opts.reference)),
-            ("schema", format!("{:?}", o.schema)),
-            ("rows_read", o.read.to_string()),
-            ("rows_rejected", o.rejected.to_string()),
-            ("duplicates", o.duplicates.to_string()),
-            ("dropped_loudness", o.dropped_loudness.to_string()),
-            ("dropped_no_genre", o.dropped_no_genre.to_string()),
-            ("tracks_kept", o.rows.len().to_string()),
-            ("k", opts.k.to_string()),
-            ("seed", opts.kmeans.seed.to_string()),
-            ("n_init", opts.kmeans.n_init.to_string()),
-            ("sample", opts.kmeans.sample.to_string()),
-            ("tolerance", opts.kmeans.tolerance.to_string()),
-            ("features", serde_json::to_string(&FEATURES)?),
-            ("min_loudness", e.min_loudness.to_string()),
-            ("max_tempo", e.max_tempo.to_string()),
-            ("max_duration_ms", e.max_duration_ms.to_string()),
-            ("max_popularity", e.max_popularity.to_string()),
-        ];
-        let mut stmt = tx.prepare("INSERT INTO build_info VALUES (?,?)")?;
-        for (k, v) in info {
-            stmt.execute(params![k, v])?;
-        }
+        let rows: Vec<TrackRow> = track_rows(o).collect();
+        w.insert(&rows)?;
     }
-    tx.execute_batch(INDEXES)?;
-    // A bounded ANALYZE: full statistics on 600k rows cost seconds and buy nothing for these lookups.
-    tx.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")?;
-    tx.commit()?;
-    conn.close().map_err(|(_, e)| e)?;
-    std::fs::rename(&tmp, path).with_context(|| format!("moving {} into place", path.display()))?;
-    Ok(())
+    let artists = catalogue_artists(o);
+    w.insert(&artists)?;
+    let elbow: Vec<ElbowRow> = o
+        .elbow
+        .iter()
+        .map(|(k, inertia)| ElbowRow {
+            k: *k as i64,
+            inertia: *inertia,
+        })
+        .collect();
+    w.insert(&elbow)?;
+    w.insert(&cluster_rows(o))?;
+    w.blob(blobs::NEIGHBOURS, neighbours(o).to_bytes())?;
+    w.blob(blobs::SEARCH_INDEX, search_index(o, &artists))?;
+
+    let e = &o.extremes;
+    let inputs: Vec<serde_json::Value> = o
+        .inputs
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "file": file_name(&i.path),
+                "schema": format!("{:?}", i.schema),
+                "read": i.read,
+                "rejected": i.rejected,
+                "duplicates": i.duplicates,
+                "kept": i.kept,
+            })
+        })
+        .collect();
+    let artist_inputs: Vec<serde_json::Value> = o
+        .artist_inputs
+        .iter()
+        .map(|a| serde_json::json!({"file": file_name(&a.path), "read": a.read, "used": a.used}))
+        .collect();
+    let info = [
+        ("inputs_tracks", serde_json::to_string(&inputs)?),
+        ("inputs_artists", serde_json::to_string(&artist_inputs)?),
+        ("reference_file", file_name(&opts.reference)),
+        ("rows_read", o.read.to_string()),
+        ("rows_rejected", o.rejected.to_string()),
+        ("duplicates", o.duplicates.to_string()),
+        ("dropped_loudness", o.dropped_loudness.to_string()),
+        ("dropped_no_genre", o.dropped_no_genre.to_string()),
+        ("tracks_kept", o.rows.len().to_string()),
+        ("artists", artists.len().to_string()),
+        ("k", opts.k.to_string()),
+        ("seed", opts.kmeans.seed.to_string()),
+        ("n_init", opts.kmeans.n_init.to_string()),
+        ("sample", opts.kmeans.sample.to_string()),
+        ("tolerance", opts.kmeans.tolerance.to_string()),
+        ("features", serde_json::to_string(&FEATURES)?),
+        ("min_loudness", e.min_loudness.to_string()),
+        ("max_tempo", e.max_tempo.to_string()),
+        ("max_duration_ms", e.max_duration_ms.to_string()),
+        ("max_popularity", e.max_popularity.to_string()),
+        ("fingerprint", crate::fingerprint::of(opts)?),
+    ];
+    w.finish(&info)
+        .with_context(|| format!("writing {}", path.display()))
 }

@@ -5,6 +5,30 @@ use std::sync::Arc;
 /// copying them per track would cost hundreds of MiB.
 pub type Genres = Arc<[String]>;
 
+/// The `genres` cell of an artist table, in either of the two forms the real files use.
+///
+/// * A Python list literal, as pandas wrote it (`['europop', 'swedish pop']`, `[]`): the 22,727-artist
+///   `data_w_genres.csv` and Kaggle's `artists.csv`.
+/// * The edited form of the 28,680-artist `data_w_genres.csv` of the later 2020 release, whose
+///   brackets and single quotes were stripped before upload (`europop, swedish pop`); genres that
+///   held an apostrophe lost it and kept their double quotes (`"childrens folk", kids dance party`).
+///   An empty list stayed `[]`.
+///
+/// Anything starting with `[` is read as a literal, so a malformed literal is an error rather than
+/// one strange genre; the stripped form cannot be malformed, only split.
+pub fn parse_genres(cell: &str) -> Result<Vec<String>, crate::ModelError> {
+    let cell = cell.trim();
+    if cell.starts_with('[') {
+        return crate::pylist::parse_str_list(cell);
+    }
+    Ok(cell
+        .split(',')
+        .map(|g| g.trim().trim_matches('"').trim())
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
 /// One row of the 2020 `data_w_genres.csv`: an artist's mean features, track count and genres.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArtistRow {
@@ -50,5 +74,34 @@ impl GenreIndex {
                     .unwrap_or_else(|| none.clone())
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_genres;
+
+    #[test]
+    fn both_genre_forms_parse() {
+        assert_eq!(
+            parse_genres("['europop', 'swedish pop']").unwrap(),
+            ["europop", "swedish pop"]
+        );
+        assert_eq!(
+            parse_genres("europop, swedish pop").unwrap(),
+            ["europop", "swedish pop"]
+        );
+        assert!(parse_genres("[]").unwrap().is_empty());
+        assert!(parse_genres("").unwrap().is_empty());
+        assert_eq!(parse_genres("show tunes").unwrap(), ["show tunes"]);
+        assert_eq!(
+            parse_genres(r#""childrens folk", "childrens music", kids dance party"#).unwrap(),
+            ["childrens folk", "childrens music", "kids dance party"]
+        );
+        assert_eq!(
+            parse_genres(r#"["children's music"]"#).unwrap(),
+            ["children's music"]
+        );
+        assert!(parse_genres("['unterminated").is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! The original's scaling: a ratio to the column's extreme, not min-max. Kept exactly so that the
 //! scaled columns mean what the original's `*_scale` columns meant.
 
-use crate::track::{CleanTrack, Scaled};
+use crate::track::Scaled;
 
 /// The extremes of the cleaned table that the ratios are taken against.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -14,14 +14,14 @@ pub struct Extremes {
 }
 
 impl Extremes {
-    pub fn of(tracks: &[CleanTrack]) -> Extremes {
+    pub fn of<'a>(tracks: impl IntoIterator<Item = &'a crate::Track>) -> Extremes {
         let mut e = Extremes {
             min_loudness: 0.0,
             max_tempo: 0.0,
             max_duration_ms: 0.0,
             max_popularity: 0.0,
         };
-        for t in tracks.iter().map(|c| &c.track) {
+        for t in tracks {
             e.min_loudness = e.min_loudness.min(t.loudness);
             e.max_tempo = e.max_tempo.max(t.tempo);
             e.max_duration_ms = e.max_duration_ms.max(t.duration_ms);

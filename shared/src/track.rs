@@ -40,6 +40,8 @@ pub struct Track {
     pub liveness: f64,
     pub valence: f64,
     pub tempo: f64,
+    /// Beats per bar (2021 schema only; `None` for 2020 files, which lack the column).
+    pub time_signature: Option<i32>,
 }
 
 /// A track that survived cleaning, with the genres of each of its artists (parallel to

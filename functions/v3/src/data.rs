@@ -1,0 +1,340 @@
+//! What v3 answers from: the bundled SQLite file, opened once, and the blobs the pipeline
+//! prebuilt in it (search index, neighbour arrays), loaded whole at start-up without parsing rows.
+//!
+//! Per request, the in-memory structures pick track and artist numbers; the few rows an answer
+//! shows (ten hits, n recommendations, one track) are then primary-key reads from SQLite.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use axum::body::Bytes;
+use music_db::blobs::{self, Neighbours};
+use music_db::{ArtistRow, ClusterRow, ElbowRow, OpenError, TrackRow};
+use music_http::ApiError;
+use music_shared::FEATURES;
+use rusqlite::{Connection, OptionalExtension};
+use serde_json::{json, Map, Value};
+
+/// The loaded data, shared by every request.
+pub struct Catalogue {
+    connections: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+    pub neighbours: Neighbours,
+    /// Position of each track in `neighbours.order` (and its features in `packed`).
+    pub position: Vec<u32>,
+    pub index: music_search::Index,
+    /// `/api/v3/clusters`, serialized once.
+    pub clusters_body: Bytes,
+    /// `/api/v3/clusters/{n}`, serialized once per cluster.
+    pub cluster_bodies: HashMap<i64, Bytes>,
+    labels: HashMap<i64, String>,
+    /// `/api/v3/elbow`, serialized once.
+    pub elbow_body: Bytes,
+    /// The extremes the pipeline scaled against: (min loudness, max tempo, max duration, max popularity).
+    extremes: [f64; 4],
+    pub artist_count: usize,
+}
+
+/// A track as a list shows it.
+pub struct TrackRef {
+    pub id: String,
+    pub name: String,
+    pub artists: Vec<String>,
+    pub cluster: i64,
+    pub popularity: f64,
+}
+
+fn invalid<'a, E: Into<Box<dyn std::error::Error + Send + Sync>>>(
+    path: &'a Path,
+    what: &str,
+) -> impl FnOnce(E) -> OpenError + 'a {
+    let what = what.to_string();
+    move |e| OpenError::invalid(path, what, e)
+}
+
+const TRACK_REF_SQL: &str =
+    "SELECT id, name, artists, cluster, popularity FROM tracks WHERE track = ?1";
+const TRACK_BY_ID_SQL: &str = "SELECT track FROM tracks WHERE id = ?1";
+const ARTIST_GENRES_SQL: &str = "SELECT genres FROM artists WHERE name = ?1";
+
+impl Catalogue {
+    /// Open the file and load what the routes need. Fails, naming the path and what is wrong, if
+    /// the file is missing, of another schema, or lacks a table, column or blob.
+    pub fn open(path: &Path) -> Result<Catalogue, OpenError> {
+        let n = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 8);
+        let connections = (0..n)
+            .map(|_| music_db::open_read_only(path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        let conn = connections[0].lock().unwrap_or_else(|e| e.into_inner());
+        // Every per-request statement is prepared now: a file lacking a table or column fails
+        // here, at start-up, rather than on some request.
+        for sql in [
+            TRACK_REF_SQL,
+            TRACK_BY_ID_SQL,
+            ARTIST_GENRES_SQL,
+            &track_detail_sql(),
+            &artist_sql(),
+        ] {
+            conn.prepare_cached(sql)
+                .map_err(invalid(path, "preparing the v3 queries"))?;
+        }
+        let neighbours = music_db::blob(&conn, blobs::NEIGHBOURS)
+            .map_err(invalid(path, "reading the neighbours blob"))?
+            .ok_or_else(|| OpenError::invalid(path, "blobs", "no neighbours blob"))?;
+        let neighbours =
+            Neighbours::from_bytes(&neighbours).map_err(invalid(path, "the neighbours blob"))?;
+        let index = music_db::blob(&conn, blobs::SEARCH_INDEX)
+            .map_err(invalid(path, "reading the search index blob"))?
+            .ok_or_else(|| OpenError::invalid(path, "blobs", "no search index blob"))?;
+        let index =
+            music_search::Index::from_bytes(index).map_err(invalid(path, "the search index"))?;
+        let mut position = vec![0u32; neighbours.len()];
+        for (pos, &t) in neighbours.order.iter().enumerate() {
+            position[t as usize] = pos as u32;
+        }
+
+        let clusters: Vec<ClusterRow> = conn
+            .prepare(&format!("{} ORDER BY cluster", ClusterRow::SELECT))
+            .and_then(|mut st| {
+                st.query_map([], ClusterRow::from_row)?
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(invalid(path, "reading the clusters"))?;
+        if clusters.len() != neighbours.k() {
+            return Err(OpenError::invalid(
+                path,
+                "clusters",
+                format!(
+                    "{} cluster rows but the neighbour data has {} clusters",
+                    clusters.len(),
+                    neighbours.k()
+                ),
+            ));
+        }
+        let cluster_json: Vec<Value> = clusters.iter().map(cluster_json).collect();
+        let cluster_bodies = clusters
+            .iter()
+            .zip(&cluster_json)
+            .map(|(c, v)| (c.cluster, Bytes::from(v.to_string())))
+            .collect();
+        let labels = clusters
+            .iter()
+            .map(|c| (c.cluster, c.label.clone()))
+            .collect();
+        let elbow: Vec<ElbowRow> = conn
+            .prepare(&format!("{} ORDER BY k", ElbowRow::SELECT))
+            .and_then(|mut st| {
+                st.query_map([], ElbowRow::from_row)?
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(invalid(path, "reading the elbow"))?;
+        let elbow: Vec<Value> = elbow
+            .iter()
+            .map(|e| json!({"k": e.k, "inertia": e.inertia}))
+            .collect();
+        let mut extremes = [0.0; 4];
+        for (slot, key) in extremes.iter_mut().zip([
+            "min_loudness",
+            "max_tempo",
+            "max_duration_ms",
+            "max_popularity",
+        ]) {
+            *slot = music_db::build_info(&conn, key)
+                .map_err(invalid(path, "reading build_info"))?
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| {
+                    OpenError::invalid(path, "build_info", format!("no numeric {key}"))
+                })?;
+        }
+        let artist_count: i64 = conn
+            .query_row("SELECT count(*) FROM artists", [], |r| r.get(0))
+            .map_err(invalid(path, "counting artists"))?;
+        drop(conn);
+        music_search::warm_up();
+        Ok(Catalogue {
+            connections,
+            next: AtomicUsize::new(0),
+            neighbours,
+            position,
+            index,
+            clusters_body: Bytes::from(Value::Array(cluster_json).to_string()),
+            cluster_bodies,
+            labels,
+            elbow_body: Bytes::from(Value::Array(elbow).to_string()),
+            extremes,
+            artist_count: artist_count as usize,
+        })
+    }
+
+    pub fn track_count(&self) -> usize {
+        self.neighbours.len()
+    }
+
+    /// A free connection if there is one, else the one this request was assigned. A poisoned
+    /// mutex only means another request panicked while holding it; the connection is read-only,
+    /// so it cannot be half-written, and is used on.
+    fn connection(&self) -> MutexGuard<'_, Connection> {
+        let conns = &self.connections;
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % conns.len();
+        for i in 0..conns.len() {
+            if let Ok(guard) = conns[(start + i) % conns.len()].try_lock() {
+                return guard;
+            }
+        }
+        conns[start].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The catalogue number of the track with Spotify id `id`.
+    pub fn track_number(&self, id: &str) -> Result<Option<usize>, ApiError> {
+        let conn = self.connection();
+        let mut st = conn.prepare_cached(TRACK_BY_ID_SQL).map_err(internal)?;
+        let n: Option<i64> = st
+            .query_row([id], |r| r.get(0))
+            .optional()
+            .map_err(internal)?;
+        Ok(n.map(|n| n as usize))
+    }
+
+    /// The listed fields of tracks `numbers`, in that order.
+    pub fn track_refs(&self, numbers: &[usize]) -> Result<Vec<TrackRef>, ApiError> {
+        let conn = self.connection();
+        let mut st = conn.prepare_cached(TRACK_REF_SQL).map_err(internal)?;
+        numbers
+            .iter()
+            .map(|&n| {
+                st.query_row([n as i64], |r| {
+                    Ok(TrackRef {
+                        id: r.get("id")?,
+                        name: r.get("name")?,
+                        artists: r.get::<_, music_db::Json<Vec<String>>>("artists")?.0,
+                        cluster: r.get("cluster")?,
+                        popularity: r.get("popularity")?,
+                    })
+                })
+                .map_err(internal)
+            })
+            .collect()
+    }
+
+    pub fn artist(&self, number: u32) -> Result<ArtistRow, ApiError> {
+        let conn = self.connection();
+        let mut st = conn.prepare_cached(&artist_sql()).map_err(internal)?;
+        st.query_row([number as i64], ArtistRow::from_row)
+            .map_err(internal)
+    }
+
+    /// One track in full: every stored column, the scaled columns and clustering features
+    /// computed as the pipeline did, each artist's genres, the cluster's label.
+    pub fn track_detail(&self, id: &str) -> Result<Option<Value>, ApiError> {
+        let conn = self.connection();
+        let row = conn
+            .prepare_cached(&track_detail_sql())
+            .map_err(internal)?
+            .query_row([id], TrackRow::from_row)
+            .optional()
+            .map_err(internal)?;
+        let Some(t) = row else {
+            return Ok(None);
+        };
+        let mut genres = Vec::with_capacity(t.artists.0.len());
+        {
+            let mut st = conn.prepare_cached(ARTIST_GENRES_SQL).map_err(internal)?;
+            for a in &t.artists.0 {
+                let g: Option<music_db::Json<Vec<String>>> = st
+                    .query_row([a], |r| r.get(0))
+                    .optional()
+                    .map_err(internal)?;
+                genres.push(g.map(|g| g.0).unwrap_or_default());
+            }
+        }
+        drop(conn);
+        let [min_loudness, max_tempo, max_duration, max_popularity] = self.extremes;
+        let ratio = |v: f64, x: f64| if x == 0.0 { 0.0 } else { v / x };
+        let scaled = [
+            ("loudness_scale", 1.0 - ratio(t.loudness, min_loudness)),
+            ("tempo_scale", ratio(t.tempo, max_tempo)),
+            ("duration_scale", ratio(t.duration_ms, max_duration)),
+            ("popularity_scale", ratio(t.popularity, max_popularity)),
+        ];
+        let raw = [
+            ("danceability", t.danceability),
+            ("energy", t.energy),
+            ("loudness", t.loudness),
+            ("speechiness", t.speechiness),
+            ("acousticness", t.acousticness),
+            ("instrumentalness", t.instrumentalness),
+            ("liveness", t.liveness),
+            ("valence", t.valence),
+            ("tempo", t.tempo),
+        ];
+        let value_of = |name: &str| {
+            raw.iter()
+                .chain(&scaled)
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| *v)
+        };
+        let clustering: Map<String, Value> = FEATURES
+            .iter()
+            .map(|f| (f.to_string(), json!(value_of(f))))
+            .collect();
+        let object = |pairs: &[(&str, f64)]| -> Map<String, Value> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect()
+        };
+        Ok(Some(json!({
+            "id": t.id,
+            "name": t.name,
+            "artists": t.artists.0,
+            "artist_ids": t.artist_ids.0,
+            "genres": genres,
+            "year": t.year,
+            "release_date": t.release_date,
+            "popularity": t.popularity,
+            "explicit": t.explicit,
+            "duration_ms": t.duration_ms,
+            "key": t.key,
+            "mode": t.mode,
+            "time_signature": t.time_signature,
+            "features": object(&raw),
+            "scaled": object(&scaled),
+            "clustering_features": clustering,
+            "cluster": t.cluster,
+            "cluster_label": self.labels.get(&t.cluster),
+            "distance_to_centroid": t.distance,
+        })))
+    }
+}
+
+fn track_detail_sql() -> String {
+    format!("{} WHERE id = ?1", TrackRow::SELECT)
+}
+
+fn artist_sql() -> String {
+    format!("{} WHERE artist = ?1", ArtistRow::SELECT)
+}
+
+fn internal(e: rusqlite::Error) -> ApiError {
+    ApiError::Internal(format!("reading the music database: {e}"))
+}
+
+/// A cluster as `/api/v3/clusters` shows it.
+fn cluster_json(c: &ClusterRow) -> Value {
+    json!({
+        "cluster": c.cluster,
+        "label": c.label,
+        "description": c.description,
+        "size": c.size,
+        "centroid": c.centroid.0,
+        "means": c.means.0,
+        "top_genres": c.top_genres.0,
+        "distinctive_genres": c.distinctive_genres.0,
+        "nearest": c.nearest.0,
+        "reference_distance": c.reference_distance,
+    })
+}

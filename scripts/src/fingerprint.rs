@@ -1,0 +1,79 @@
+//! A fingerprint of a build's inputs and options, stored in `build_info`, so that the scripts can
+//! tell whether `data/build/` is current without rebuilding it.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::pipeline::Options;
+
+/// FNV-1a's step applied to 8-byte words: a fixed function (unlike `std`'s hasher, which may
+/// change between Rust releases and would make every toolchain update look like new data), and
+/// fast enough to hash the inputs in milliseconds. Not for adversaries; for "did it change".
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.0 ^= u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        for &b in words.remainder() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 ^= bytes.len() as u64;
+    }
+    fn file(&mut self, path: &Path) -> Result<()> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        self.write(&bytes);
+        Ok(())
+    }
+}
+
+/// Every input file's bytes, the options that change the output, the schema version, and the
+/// running executable's bytes: a pipeline whose code changed may write different files, so its
+/// outputs count as stale (a rebuild takes seconds; serving stale clusters would be wrong).
+pub fn of(opts: &Options) -> Result<String> {
+    let mut h = Fnv::new();
+    if let Ok(exe) = std::env::current_exe() {
+        h.file(&exe)?;
+    }
+    let raw = |name: &str| opts.raw_dir.join(name);
+    let mut files: Vec<std::path::PathBuf> = opts.tracks.clone();
+    files.extend(opts.artists.iter().cloned());
+    files.push(opts.reference.clone());
+    for small in [
+        "data_by_year.csv",
+        "top_51_genres.csv",
+        "data_by_genres.csv",
+    ] {
+        files.push(raw(small));
+    }
+    for f in &files {
+        h.write(
+            f.file_name()
+                .map(|n| n.as_encoded_bytes())
+                .unwrap_or_default(),
+        );
+        h.file(f)?;
+    }
+    let settings = format!(
+        "schema {} version {} k {} max_k {} seed {} n_init {} sample {} tolerance {} max_iter {}",
+        music_db::SCHEMA_VERSION,
+        env!("CARGO_PKG_VERSION"),
+        opts.k,
+        opts.max_k,
+        opts.kmeans.seed,
+        opts.kmeans.n_init,
+        opts.kmeans.sample,
+        opts.kmeans.tolerance,
+        opts.kmeans.max_iter,
+    );
+    h.write(settings.as_bytes());
+    Ok(format!("{:016x}", h.0))
+}
