@@ -11,12 +11,9 @@ export RUST_BACKTRACE="${RUST_BACKTRACE:-0}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# Build data/build/ from data/raw/ unless every output is already there.
+# Build data/build/ from data/raw/ when it is missing or was built from other inputs, options or
+# pipeline code (`pipeline --if-stale` decides; when current it only hashes the inputs). Extra
+# arguments go to cargo (serve passes --release so that it builds one profile only).
 ensure_data() {
-    local build="$ROOT/data/build"
-    if [[ -f "$build/musicData.sqlite" && -f "$build/Music_ML3.jsonl" && -f "$build/Music_ML_IDs.jsonl" && -f "$build/Music_ML_Assignments.jsonl" ]]; then
-        return 0
-    fi
-    log "building data/build/ from data/raw/ (pipeline)"
-    (cd "$ROOT" && cargo run --quiet --bin pipeline -- --raw-dir data/raw --out data/build)
+    (cd "$ROOT" && cargo run --quiet "$@" --bin pipeline -- --if-stale --quiet --raw-dir data/raw --out data/build)
 }

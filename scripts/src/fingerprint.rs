@@ -35,14 +35,13 @@ impl Fnv {
     }
 }
 
-/// Every input file's bytes, the options that change the output, the schema version, and the
-/// running executable's bytes: a pipeline whose code changed may write different files, so its
-/// outputs count as stale (a rebuild takes seconds; serving stale clusters would be wrong).
+/// Every input file's bytes, the options that change the output, the schema version, and a hash
+/// of the pipeline's source (build.rs): a pipeline whose code changed may write different files,
+/// so its outputs count as stale (a rebuild takes seconds; serving stale clusters would be
+/// wrong). The source, not the executable, so debug and release builds agree.
 pub fn of(opts: &Options) -> Result<String> {
     let mut h = Fnv::new();
-    if let Ok(exe) = std::env::current_exe() {
-        h.file(&exe)?;
-    }
+    h.write(env!("PIPELINE_SOURCE_HASH").as_bytes());
     let raw = |name: &str| opts.raw_dir.join(name);
     let mut files: Vec<std::path::PathBuf> = opts.tracks.clone();
     files.extend(opts.artists.iter().cloned());
