@@ -439,6 +439,21 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let count = if quick { 500 } else { 5000 };
 
+    // `-- --repeat QUERY`: only run that query in a loop (for a profiler), then stop.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--repeat") {
+        let q = args.get(i + 1).cloned().unwrap_or_default();
+        let index = Index::from_bytes(common::build(&common::load())).expect("index loads");
+        let t = Instant::now();
+        let mut n = 0u64;
+        while t.elapsed() < Duration::from_secs(10) {
+            std::hint::black_box(index.search(&q, 10));
+            n += 1;
+        }
+        println!("{q:?}: {n} searches, {:.1} µs each", 10e6 / n as f64);
+        return;
+    }
+
     let t = Instant::now();
     let catalogue = common::load();
     println!(

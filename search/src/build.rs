@@ -144,16 +144,36 @@ impl Builder {
             final_id[old as usize] = new as u32;
         }
 
+        assert!(
+            terms.len() < MAX_DOCS,
+            "search index: too many distinct words"
+        );
         let mut fst_builder = fst::MapBuilder::memory();
         let mut term_offsets: Vec<u32> = Vec::with_capacity(terms.len() + 1);
+        let mut first_ends: Vec<u32> = Vec::with_capacity(terms.len());
         let mut flat: Vec<u32> = Vec::new();
+        let mut forward: Vec<Vec<u32>> = vec![Vec::new(); docs.len()];
         term_offsets.push(0);
         for (new, &old) in sorted.iter().enumerate() {
             fst_builder
                 .insert(terms[old as usize].as_bytes(), new as u64)
                 .expect("terms are inserted in sorted order, without duplicates");
-            flat.extend_from_slice(&postings[old as usize]);
+            let list = &postings[old as usize];
+            flat.extend(list.iter().filter(|&&p| p & FIRST != 0));
+            first_ends.push(flat.len() as u32);
+            flat.extend(list.iter().filter(|&&p| p & FIRST == 0));
             term_offsets.push(u32::try_from(flat.len()).expect("search index: over 2^32 postings"));
+            // Terms are visited in id order, so each doc's list comes out sorted by term.
+            for &p in list {
+                forward[(p >> FLAG_BITS) as usize].push((new as u32) << FLAG_BITS | p & 0xf);
+            }
+        }
+        let mut fwd_offsets: Vec<u32> = Vec::with_capacity(docs.len() + 1);
+        let mut fwd_flat: Vec<u32> = Vec::with_capacity(flat.len());
+        fwd_offsets.push(0);
+        for list in forward {
+            fwd_flat.extend(list);
+            fwd_offsets.push(fwd_flat.len() as u32);
         }
         let fst_bytes = fst_builder
             .into_inner()
@@ -182,6 +202,9 @@ impl Builder {
             name_lengths,
             u32s(&occ_offsets),
             u32s(&occ_words),
+            u32s(&first_ends),
+            u32s(&fwd_offsets),
+            u32s(&fwd_flat),
         ];
 
         let total = HEADER_BYTES + sections.iter().map(|s| padded(s.len())).sum::<usize>();

@@ -14,6 +14,11 @@
 //!   6 name lengths   u8 x docs: plain words in the name (capped at MAX_POSITION + 1)
 //!   7 occ offsets    u32 x (docs + 1): doc d's name words are occurrences[off[d]..off[d+1]]
 //!   8 occurrences    (u32 term, u32 start | end << 8) pairs: the name's words with positions
+//!   9 first ends     u32 x terms: term t's postings with FIRST come first (by doc), those
+//!                    without from first_ends[t] on (by doc); one-word queries can stop early
+//!  10 fwd offsets    u32 x (docs + 1): doc d's words are forward[off[d]..off[d+1]]
+//!  11 forward        u32: term << 4 | flags, by term: every word of a doc, name and artists,
+//!                    to check a few candidate docs against a word that matches too many docs
 //! ```
 //!
 //! All numbers are little-endian. Docs are numbered by descending popularity, so among equally
@@ -21,7 +26,7 @@
 
 pub(crate) const MAGIC: [u8; 8] = *b"MMLSRCH\0";
 pub const VERSION: u32 = 1;
-pub(crate) const SECTIONS: usize = 9;
+pub(crate) const SECTIONS: usize = 12;
 pub(crate) const HEADER_BYTES: usize = 8 + 4 * 4 + 4 * SECTIONS;
 
 pub(crate) const FST: usize = 0;
@@ -33,6 +38,9 @@ pub(crate) const KINDS: usize = 5;
 pub(crate) const NAME_LENGTHS: usize = 6;
 pub(crate) const OCC_OFFSETS: usize = 7;
 pub(crate) const OCCURRENCES: usize = 8;
+pub(crate) const FIRST_ENDS: usize = 9;
+pub(crate) const FWD_OFFSETS: usize = 10;
+pub(crate) const FORWARD: usize = 11;
 
 /// The word is in the doc's own name (a track's title, an artist's name).
 pub(crate) const NAME: u32 = 1;

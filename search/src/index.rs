@@ -163,20 +163,25 @@ impl Index {
             (KINDS, docs, "kinds"),
             (NAME_LENGTHS, docs, "name lengths"),
             (OCC_OFFSETS, 4 * (docs + 1), "occurrence offsets"),
+            (FIRST_ENDS, 4 * terms, "first ends"),
+            (FWD_OFFSETS, 4 * (docs + 1), "forward offsets"),
         ];
         for (i, want, what) in expect {
             if len(i) != want {
                 return Err(FormatError::Layout(what));
             }
         }
-        if len(POSTINGS) % 4 != 0 || len(OCCURRENCES) % 8 != 0 {
+        if len(POSTINGS) % 4 != 0 || len(OCCURRENCES) % 8 != 0 || len(FORWARD) != len(POSTINGS) {
             return Err(FormatError::Layout("postings or occurrences"));
         }
         if docs >= MAX_DOCS {
             return Err(FormatError::Layout("too many docs"));
         }
         let last = |i: usize| le_u32(&bytes, sections[i].end - 4).unwrap_or(u32::MAX) as usize;
-        if last(TERM_OFFSETS) != len(POSTINGS) / 4 || last(OCC_OFFSETS) != len(OCCURRENCES) / 8 {
+        if last(TERM_OFFSETS) != len(POSTINGS) / 4
+            || last(OCC_OFFSETS) != len(OCCURRENCES) / 8
+            || last(FWD_OFFSETS) != len(FORWARD) / 4
+        {
             return Err(FormatError::Layout("last offset"));
         }
         let map = fst::Map::new(&bytes[sections[FST].clone()])
@@ -433,54 +438,10 @@ impl Index {
         }
         s.touched.clear();
         let n = matches.len();
-        for (i, word_matches) in matches.iter().enumerate() {
-            s.word_touched.clear();
-            for m in word_matches {
-                let cost = m.cost.min(3) << W_COST_SHIFT;
-                for &p in self.postings_of(m.lo, m.hi) {
-                    let doc = (p >> FLAG_BITS) as usize;
-                    let mut flags = (p & 0xf) as u8;
-                    if !m.full {
-                        flags &= !(WHOLE as u8);
-                    }
-                    let Some(slot) = s.word.get_mut(doc) else {
-                        continue;
-                    };
-                    let old = *slot;
-                    let full = if m.full { W_FULL } else { 0 };
-                    let new = W_PRESENT | cost | full | flags;
-                    if old == 0 {
-                        s.word_touched.push(doc as u32);
-                        *slot = new;
-                    } else if cost < old & W_COST_MASK {
-                        *slot = new;
-                    } else if cost == old & W_COST_MASK {
-                        *slot = old | new;
-                    }
-                }
-            }
-            for &doc in &s.word_touched {
-                let w = std::mem::take(&mut s.word[doc as usize]);
-                let acc = &mut s.acc[doc as usize];
-                if acc.mask == 0 {
-                    s.touched.push(doc);
-                }
-                acc.mask |= 1 << i;
-                let cost = (w & W_COST_MASK) >> W_COST_SHIFT;
-                acc.typos += cost;
-                acc.costs |= u16::from(cost) << (2 * i);
-                if i == 0 {
-                    if u32::from(w) & FIRST != 0 {
-                        acc.bits |= ACC_FIRST0;
-                    }
-                    if u32::from(w) & WHOLE != 0 {
-                        acc.bits |= ACC_WHOLE0;
-                    }
-                }
-                if i == n - 1 && w & W_FULL != 0 {
-                    acc.bits |= ACC_LAST_FULL;
-                }
-            }
+        if n == 1 && matches[0].iter().all(|m| m.cost == 0) {
+            self.gather_one_word(s, &matches[0], limit);
+        } else {
+            self.gather(s, matches, limit);
         }
 
         let all = ((1u16 << n) - 1) as u8;
@@ -547,6 +508,120 @@ impl Index {
             .collect()
     }
 
+    /// One word without typos ("d", "qu", "queen"): docs whose name starts with it outrank all
+    /// others, so when there are `limit` of those, the postings of docs that only contain it
+    /// further in are never read (they are stored after the FIRST ones of each term). Terms
+    /// that are the whole word are always read in full: they decide "complete" for every doc.
+    fn gather_one_word(&self, s: &mut Scratch, matches: &[TermMatch], limit: usize) {
+        s.word_touched.clear();
+        for m in matches {
+            if m.full {
+                scan(s, self.postings_of(m.lo, m.hi), m, 0);
+            } else {
+                for t in m.lo..m.hi {
+                    scan(s, self.first_part(t, true), m, 0);
+                }
+            }
+        }
+        let starts = s
+            .word_touched
+            .iter()
+            .filter(|&&d| u32::from(s.word[d as usize]) & FIRST != 0)
+            .count();
+        if starts < limit {
+            for m in matches.iter().filter(|m| !m.full) {
+                for t in m.lo..m.hi {
+                    scan(s, self.first_part(t, false), m, 0);
+                }
+            }
+        }
+        fold(s, 0, 1);
+    }
+
+    /// Any query: every word's postings are merged, but a word far more common than the rest
+    /// together ("fleetwood mac d") is checked only against the docs the others found, through
+    /// each doc's own word list, as long as `limit` of those match two words or more: a doc
+    /// holding only that word could then not rank among them.
+    fn gather(&self, s: &mut Scratch, matches: &[Vec<TermMatch>], limit: usize) {
+        let n = matches.len();
+        let volume: Vec<usize> = matches
+            .iter()
+            .map(|ms| ms.iter().map(|m| self.postings_of(m.lo, m.hi).len()).sum())
+            .collect();
+        let (big, &big_volume) = volume
+            .iter()
+            .enumerate()
+            .max_by_key(|&(i, v)| (*v, std::cmp::Reverse(i)))
+            .unwrap_or((0, &0));
+        let rest: usize = volume.iter().sum::<usize>() - big_volume;
+        let defer = n >= 2 && big_volume > DEFER_MIN_POSTINGS && rest * 4 < big_volume;
+        for (i, word_matches) in matches.iter().enumerate() {
+            if defer && i == big {
+                continue;
+            }
+            s.word_touched.clear();
+            for m in word_matches {
+                scan(s, self.postings_of(m.lo, m.hi), m, 0);
+            }
+            fold(s, i, n);
+        }
+        if !defer {
+            return;
+        }
+        s.word_touched.clear();
+        for k in 0..s.touched.len() {
+            let doc = s.touched[k];
+            let w = self.forward_match(doc, &matches[big]);
+            if w != 0 {
+                s.word[doc as usize] = w;
+                s.word_touched.push(doc);
+            }
+        }
+        fold(s, big, n);
+        let strong = s
+            .touched
+            .iter()
+            .filter(|&&d| s.acc[d as usize].mask.count_ones() >= 2)
+            .count();
+        if strong < limit {
+            s.word_touched.clear();
+            for m in &matches[big] {
+                scan(s, self.postings_of(m.lo, m.hi), m, 1 << big);
+            }
+            fold(s, big, n);
+        }
+    }
+
+    /// What `scan` would leave for this doc and this word, read from the doc's own words.
+    fn forward_match(&self, doc: u32, matches: &[TermMatch]) -> u8 {
+        let off = self.u32s(FWD_OFFSETS);
+        let words = match (off.get(doc as usize), off.get(doc as usize + 1)) {
+            (Some(&a), Some(&b)) => self.u32s(FORWARD).get(a as usize..b as usize),
+            _ => None,
+        };
+        let mut w = 0u8;
+        for &entry in words.unwrap_or(&[]) {
+            if let Some(m) = find(matches, entry >> FLAG_BITS) {
+                w = merge(w, slot_value(entry, m));
+            }
+        }
+        w
+    }
+
+    /// Term `t`'s postings with the FIRST flag (`true`) or without it.
+    fn first_part(&self, t: u32, first: bool) -> &[u32] {
+        let off = self.u32s(TERM_OFFSETS);
+        let split = self.u32s(FIRST_ENDS).get(t as usize).copied();
+        let range = match (off.get(t as usize), split, off.get(t as usize + 1)) {
+            (Some(&a), Some(m), _) if first => a..m,
+            (_, Some(m), Some(&b)) if !first => m..b,
+            _ => 0..0,
+        };
+        self.u32s(POSTINGS)
+            .get(range.start as usize..range.end as usize)
+            .unwrap_or(&[])
+    }
+
     /// Whether the doc's name is the query (every word in order, the last one whole), starts
     /// with it, or neither, counting for each word only the terms at the cost it had in this
     /// doc (`costs`). A leading "the" may be left out, as people do ("beatles"). Words of a name
@@ -602,6 +677,75 @@ impl Index {
             Class::Prefix
         }
     }
+}
+
+/// A word matching more postings than this, and four times more than the other words
+/// together, is checked against their docs instead of being merged in full.
+const DEFER_MIN_POSTINGS: usize = 20_000;
+
+/// The scratch value a posting of a match contributes.
+fn slot_value(posting: u32, m: &TermMatch) -> u8 {
+    let mut flags = (posting & 0xf) as u8;
+    if !m.full {
+        flags &= !(WHOLE as u8);
+    }
+    W_PRESENT | (m.cost.min(3) << W_COST_SHIFT) | if m.full { W_FULL } else { 0 } | flags
+}
+
+/// Keeps the fewest typos, and the flags of the matches with that many.
+fn merge(old: u8, new: u8) -> u8 {
+    if old == 0 || new & W_COST_MASK < old & W_COST_MASK {
+        new
+    } else if new & W_COST_MASK == old & W_COST_MASK {
+        old | new
+    } else {
+        old
+    }
+}
+
+/// Merges one match's postings into the current word's scratch, leaving docs that already
+/// have a bit of `skip` in their mask alone.
+fn scan(s: &mut Scratch, postings: &[u32], m: &TermMatch, skip: u8) {
+    for &p in postings {
+        let doc = (p >> FLAG_BITS) as usize;
+        let Some(slot) = s.word.get_mut(doc) else {
+            continue;
+        };
+        if skip != 0 && s.acc[doc].mask & skip != 0 {
+            continue;
+        }
+        if *slot == 0 {
+            s.word_touched.push(doc as u32);
+        }
+        *slot = merge(*slot, slot_value(p, m));
+    }
+}
+
+/// Moves the current word's scratch into the per-doc totals, as query word `i` of `n`.
+fn fold(s: &mut Scratch, i: usize, n: usize) {
+    for &doc in &s.word_touched {
+        let w = std::mem::take(&mut s.word[doc as usize]);
+        let acc = &mut s.acc[doc as usize];
+        if acc.mask == 0 {
+            s.touched.push(doc);
+        }
+        acc.mask |= 1 << i;
+        let cost = (w & W_COST_MASK) >> W_COST_SHIFT;
+        acc.typos += cost;
+        acc.costs |= u16::from(cost) << (2 * i);
+        if i == 0 {
+            if u32::from(w) & FIRST != 0 {
+                acc.bits |= ACC_FIRST0;
+            }
+            if u32::from(w) & WHOLE != 0 {
+                acc.bits |= ACC_WHOLE0;
+            }
+        }
+        if i == n - 1 && w & W_FULL != 0 {
+            acc.bits |= ACC_LAST_FULL;
+        }
+    }
+    s.word_touched.clear();
 }
 
 /// A depth-first walk of the term dictionary driven by a Levenshtein automaton.

@@ -225,6 +225,50 @@ fn short_queries_return_popular_prefix_matches() {
     }
 }
 
+/// With a small limit the index skips work (one-word queries stop after the names that start
+/// with the word; a very common word is checked only against the other words' docs); with a
+/// huge limit it cannot. Both must give the same first hits.
+#[test]
+fn shortcuts_do_not_change_the_first_hits() {
+    use rand::{Rng, SeedableRng};
+    let c = &fixture().catalogue;
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+    let mut queries: Vec<String> = [
+        "d",
+        "qu",
+        "the",
+        "la",
+        "fleetwood mac d",
+        "queen b",
+        "the d",
+        "a b",
+        "dreams f",
+        "love the",
+        "taylor s",
+    ]
+    .map(String::from)
+    .to_vec();
+    for _ in 0..150 {
+        let t = &c.tracks[rng.gen_range(0..c.tracks.len())];
+        let title = music_search::query_words(&t.name).0;
+        let artist = music_search::query_words(t.artists.first().map_or("", |a| a.as_str())).0;
+        let (Some(tw), Some(aw)) = (title.first(), artist.first()) else {
+            continue;
+        };
+        let cut = |w: &str, n: usize| w.chars().take(n).collect::<String>();
+        queries.push(cut(tw, rng.gen_range(1..=3)));
+        queries.push(format!("{aw} {}", cut(tw, rng.gen_range(1..=2))));
+        queries.push(format!("{tw} {}", cut(aw, 1)));
+    }
+    for q in &queries {
+        for limit in [1, 10] {
+            let all = search(q, 1_000_000);
+            let want: Vec<Hit> = all.into_iter().take(limit).collect();
+            assert_eq!(search(q, limit), want, "{q:?} limit {limit}");
+        }
+    }
+}
+
 #[test]
 fn punctuated_names_are_found_joined_and_apart() {
     for q in ["acdc", "ac/dc", "ac dc"] {
