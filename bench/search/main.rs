@@ -547,6 +547,9 @@ fn main() {
     let t = Instant::now();
     let index = Index::from_bytes(bytes).expect("index loads");
     let index_load = t.elapsed();
+    let t = Instant::now();
+    music_search::warm_up();
+    let warm = t.elapsed();
     assert_eq!(index.terms(), words.len(), "the index holds the same words");
     let (s_chosen, n_chosen) = time_each(&lookups, |(w, p)| {
         index
@@ -682,9 +685,6 @@ fn main() {
 
     // ---------- part 2: the whole search ----------
     let (build, load, n_bytes) = (index_build, index_load, index.byte_len());
-    let t = Instant::now();
-    music_search::warm_up();
-    let warm = t.elapsed();
 
     let (s_all, hits) = time_each(&qs, |q| index.search(q, 10).len());
     let by_words = |n: usize| -> Vec<String> {

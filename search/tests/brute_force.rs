@@ -18,8 +18,8 @@ fn osa(a: &[char], b: &[char]) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -172,7 +172,7 @@ fn brute_force(docs: &[Doc], query: &str) -> Vec<(Target, Match, u8, u8, bool)> 
         );
         ranked.push((key, (d.target, label, matched, typos as u8, last_full)));
     }
-    ranked.sort_by(|a, b| a.0.cmp(&b.0));
+    ranked.sort_by_key(|a| a.0);
     ranked.into_iter().map(|(_, hit)| hit).collect()
 }
 
