@@ -3,9 +3,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use music_local::Config;
+use music_local::{Config, Limits};
 
 /// Serve the whole Music ML site locally: the v1, v2 and v3 APIs and the web pages, from the same
 /// router code the Lambdas run. v2 answers from the embedded item files unless
@@ -33,6 +34,25 @@ struct Args {
     /// the embedded item files. Table names come from MUSIC_ML_TABLE_*.
     #[arg(long, value_name = "URL")]
     dynamodb_endpoint: Option<String>,
+    /// Seconds a client has to send a request's headers (from connecting, or from its previous
+    /// answer on a kept-alive connection); then the connection is closed.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    header_timeout: f64,
+    /// Seconds a request may take from its headers to its answer; then it is answered with a
+    /// JSON 503.
+    #[arg(long, default_value_t = 15.0, value_name = "SECONDS")]
+    request_timeout: f64,
+    /// Connections open at once; beyond it new ones wait until one closes. Capped by the open
+    /// files limit.
+    #[arg(long, default_value_t = 4096)]
+    max_connections: usize,
+}
+
+fn seconds(name: &str, value: f64) -> anyhow::Result<Duration> {
+    if !(value.is_finite() && value > 0.0 && value <= 3600.0) {
+        anyhow::bail!("--{name} must be a number of seconds between 0 and 3600, got {value}");
+    }
+    Ok(Duration::from_secs_f64(value))
 }
 
 async fn shutdown_signal() {
@@ -63,7 +83,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
         data_dir: args.data_dir,
         dynamodb_endpoint: args.dynamodb_endpoint.filter(|s| !s.is_empty()),
     };
-    let app = music_local::app_from(&config).await?;
+    let open_files = music_local::raise_open_files_limit();
+    let limits = Limits {
+        header_read_timeout: seconds("header-timeout", args.header_timeout)?,
+        request_timeout: seconds("request-timeout", args.request_timeout)?,
+        max_connections: music_local::connections_allowed(args.max_connections.max(1)),
+    };
+    if limits.max_connections < args.max_connections {
+        tracing::warn!(
+            wanted = args.max_connections,
+            allowed = limits.max_connections,
+            open_files,
+            "the open files limit caps the connections"
+        );
+    }
+    let app = music_local::app_with(
+        music_local::States::load(&config).await?,
+        limits.request_timeout,
+    );
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", args.host, args.port))?;
@@ -74,10 +111,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         format!("http://{addr}/")
     };
     tracing::info!(db = %config.db.display(), v2 = config.dynamodb_endpoint.as_deref().unwrap_or("embedded item files"), "data loaded");
+    tracing::info!(
+        header_timeout = ?limits.header_read_timeout,
+        request_timeout = ?limits.request_timeout,
+        max_connections = limits.max_connections,
+        "limits"
+    );
     println!("Music ML is being served on {shown}  (API listing: {shown}api; Ctrl-C to stop)");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    music_local::serve(listener, app, &limits, shutdown_signal()).await?;
     Ok(())
 }
 
