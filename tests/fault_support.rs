@@ -40,6 +40,10 @@ pub enum Fault {
         every: u64,
         only: &'static str,
     },
+    /// Every BatchWriteItem: forward only the first half of each table's items (rounded up, so
+    /// a request of one item goes through) and hand the rest back as `UnprocessedItems`, as an
+    /// overloaded table does; everything else passes.
+    HalfUnprocessed,
 }
 
 impl Fault {
@@ -66,6 +70,12 @@ pub struct ProxyCounters {
     pub matched: AtomicU64,
     /// BatchWriteItem requests seen, whatever the mode (to time a fault inside a write).
     pub batch_writes: AtomicU64,
+    /// BatchWriteItem requests answered with part of their items unprocessed.
+    pub partial: AtomicU64,
+    /// Items handed back as unprocessed.
+    pub held_back: AtomicU64,
+    /// Control-plane requests (anything but item reads and writes): operation and JSON body.
+    pub control: std::sync::Mutex<Vec<(String, serde_json::Value)>>,
 }
 
 /// An HTTP/1 proxy on a fixed 127.0.0.1 port in front of `backend`.
@@ -198,7 +208,15 @@ async fn handle(req: Request<Incoming>, fault: Fault, shared: &Shared) -> Respon
     if target.ends_with(".BatchWriteItem") {
         shared.counters.batch_writes.fetch_add(1, Ordering::SeqCst);
     }
+    let operation = target.rsplit('.').next().unwrap_or_default().to_string();
+    let data_plane = matches!(
+        operation.as_str(),
+        "BatchWriteItem" | "GetItem" | "Query" | "Scan" | "PutItem" | "BatchGetItem"
+    );
     match &fault {
+        Fault::HalfUnprocessed if operation == "BatchWriteItem" => {
+            return half_unprocessed(req, shared).await;
+        }
         Fault::Refuse { codes, every, only } if target.ends_with(only) => {
             let every = (*every).max(1);
             let n = shared.counters.matched.fetch_add(1, Ordering::SeqCst) + 1;
@@ -219,6 +237,21 @@ async fn handle(req: Request<Incoming>, fault: Fault, shared: &Shared) -> Respon
         Ok(b) => b.to_bytes(),
         Err(_) => return dynamodb_error("InternalServerError", 500),
     };
+    if !data_plane && !operation.is_empty() {
+        let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        if let Ok(mut control) = shared.counters.control.lock() {
+            control.push((operation.clone(), json));
+        }
+    }
+    forward(parts, body, shared).await
+}
+
+/// Sends a request on to the backend and its answer back, headers included.
+async fn forward(
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+    shared: &Shared,
+) -> Response<Full<Bytes>> {
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut forward = shared
         .client
@@ -243,4 +276,68 @@ async fn handle(req: Request<Incoming>, fault: Fault, shared: &Shared) -> Respon
     let body = answer.bytes().await.unwrap_or_default();
     out.body(Full::new(body))
         .unwrap_or_else(|_| dynamodb_error("InternalServerError", 500))
+}
+
+/// [`Fault::HalfUnprocessed`]: split a BatchWriteItem, forward the first half, and merge the
+/// second half into the answer's `UnprocessedItems`. The CRC header of the backend's answer is
+/// dropped, since the body changes (the SDK checks it).
+async fn half_unprocessed(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return dynamodb_error("InternalServerError", 500),
+    };
+    let Ok(mut request) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return dynamodb_error("SerializationException", 400);
+    };
+    let mut rest = serde_json::Map::new();
+    let mut held = 0u64;
+    if let Some(tables) = request["RequestItems"].as_object_mut() {
+        for (table, list) in tables.iter_mut() {
+            if let Some(list) = list.as_array_mut() {
+                let keep = list.len().div_ceil(2);
+                let back = list.split_off(keep);
+                held += back.len() as u64;
+                if !back.is_empty() {
+                    rest.insert(table.clone(), serde_json::Value::Array(back));
+                }
+            }
+        }
+    }
+    let forwarded = Bytes::from(serde_json::to_vec(&request).unwrap_or_default());
+    let answer = forward(parts, forwarded, shared).await;
+    if held == 0 || !answer.status().is_success() {
+        return answer;
+    }
+    let (mut head, body) = answer.into_parts();
+    let bytes = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return dynamodb_error("InternalServerError", 500),
+    };
+    let mut parsed: serde_json::Value =
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::json!({}));
+    let unprocessed = parsed
+        .as_object_mut()
+        .map(|o| {
+            o.entry("UnprocessedItems")
+                .or_insert_with(|| serde_json::json!({}))
+        })
+        .and_then(|u| u.as_object_mut());
+    if let Some(unprocessed) = unprocessed {
+        for (table, list) in rest {
+            let slot = unprocessed
+                .entry(table)
+                .or_insert_with(|| serde_json::json!([]));
+            if let (Some(slot), Some(list)) = (slot.as_array_mut(), list.as_array()) {
+                slot.extend(list.iter().cloned());
+            }
+        }
+    }
+    shared.counters.partial.fetch_add(1, Ordering::SeqCst);
+    shared.counters.held_back.fetch_add(held, Ordering::SeqCst);
+    head.headers.remove("x-amz-crc32");
+    Response::from_parts(
+        head,
+        Full::new(Bytes::from(serde_json::to_vec(&parsed).unwrap_or_default())),
+    )
 }

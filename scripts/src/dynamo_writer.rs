@@ -6,6 +6,18 @@
 //! call, so there is one policy, with counters a test can read): items DynamoDB hands back as
 //! `UnprocessedItems` and whole requests refused for throttling are retried with exponential
 //! backoff and full jitter, until written or until too many attempts in a row make no progress.
+//! The backoff of a batch keeps growing with every retry, even when each retry writes part of
+//! the batch: a table that steadily returns half of every request is overloaded, and retrying it
+//! at the base delay would only keep it so.
+//!
+//! A fatal answer (access denied, a validation error, a missing table) stops the whole run: the
+//! other batches send nothing more once it is seen (those already in flight finish their request),
+//! and the error names the table.
+//!
+//! Safety for a deployed stack: with [`WriterOptions::stack`] the writer creates no table and
+//! writes only to tables that carry the stack's `aws:cloudformation:stack-name` tag, so a stale
+//! `MUSIC_ML_TABLE_*` variable cannot send the seed to someone else's table. Tables it does create
+//! itself (local runs) get deletion protection and point-in-time recovery, as the template's do.
 //!
 //! Puts overwrite by key, so running it twice on the same files gives the same tables. The
 //! final check counts the items with a `Select=COUNT` scan (strongly consistent), because
@@ -15,7 +27,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -26,8 +38,8 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, IndexStatus,
-    KeySchemaElement, KeyType, Projection, ProjectionType, PutRequest, ScalarAttributeType, Select,
-    TableStatus, WriteRequest,
+    KeySchemaElement, KeyType, PointInTimeRecoverySpecification, Projection, ProjectionType,
+    PutRequest, ScalarAttributeType, Select, TableStatus, Tag, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt};
@@ -59,6 +71,9 @@ pub struct WriterOptions {
     pub base_backoff: Duration,
     pub max_backoff: Duration,
     pub progress: bool,
+    /// Write only to tables this CloudFormation stack owns (tag `aws:cloudformation:stack-name`),
+    /// and never create one. `None`: create missing tables (local runs, dynalite).
+    pub stack: Option<String>,
 }
 
 impl WriterOptions {
@@ -73,6 +88,7 @@ impl WriterOptions {
             base_backoff: Duration::from_millis(25),
             max_backoff: Duration::from_secs(5),
             progress: false,
+            stack: None,
         }
     }
 }
@@ -182,35 +198,100 @@ fn key_text(spec: &TableSpec, item: &Item) -> String {
     }
 }
 
-/// Refuse duplicate keys (BatchWriteItem rejects a request holding two) and oversized items,
-/// naming every offender, before anything is written.
+/// DynamoDB's limits on key values: a partition key of at most 2048 bytes, a sort key of at most
+/// 1024, and neither may be an empty string (nor may an index key: an item whose `name_folded`
+/// is "" is refused by the whole BatchWriteItem request).
+pub const MAX_PARTITION_KEY_BYTES: usize = 2048;
+pub const MAX_SORT_KEY_BYTES: usize = 1024;
+
+/// What is wrong with one key attribute of an item, if anything.
+fn key_problem(item: &Item, name: &str, kind: &ScalarAttributeType, max: usize) -> Option<String> {
+    match (item.get(name), kind) {
+        (None, _) => Some(format!("no {name}")),
+        (Some(AttributeValue::S(s)), ScalarAttributeType::S) if s.is_empty() => {
+            Some(format!("{name} is empty"))
+        }
+        (Some(AttributeValue::S(s)), ScalarAttributeType::S) if s.len() > max => {
+            Some(format!("{name} is {} bytes (at most {max})", s.len()))
+        }
+        (Some(AttributeValue::S(_)), ScalarAttributeType::S) => None,
+        (Some(AttributeValue::N(n)), ScalarAttributeType::N) if n.parse::<f64>().is_ok() => None,
+        (Some(other), kind) => Some(format!("{name} is {other:?}, not of type {kind:?}")),
+    }
+}
+
+/// Refuse, naming every offender, before anything is written: duplicate keys (BatchWriteItem
+/// rejects a request holding two), oversized items, missing, empty or oversized key values, and
+/// an empty or oversized folded title (the index key; a title made only of marks or spaces folds
+/// to ""). Any of them would fail a request in the middle of the run instead.
 pub fn check_items(load: &TableLoad) -> Result<()> {
     let mut seen = HashSet::new();
     let mut duplicates = Vec::new();
     let mut oversized = Vec::new();
-    for item in &load.items {
-        let key = key_text(&load.spec, item);
+    let mut bad_keys = Vec::new();
+    let spec = &load.spec;
+    for (line, item) in load.items.iter().enumerate() {
+        let key = key_text(spec, item);
         let size = item_size(item);
         if size > MAX_ITEM_BYTES {
             oversized.push(format!("{key} ({size} bytes)"));
         }
+        let mut problems = Vec::new();
+        problems.extend(key_problem(
+            item,
+            spec.hash.0,
+            &spec.hash.1,
+            MAX_PARTITION_KEY_BYTES,
+        ));
+        if let Some((range, kind)) = &spec.range {
+            problems.extend(key_problem(item, range, kind, MAX_SORT_KEY_BYTES));
+        }
+        if spec.folded_index {
+            problems.extend(
+                key_problem(
+                    item,
+                    "name_folded",
+                    &ScalarAttributeType::S,
+                    MAX_PARTITION_KEY_BYTES,
+                )
+                .map(|p| format!("{p} (the {INDEX_FOLDED_TITLE} key)")),
+            );
+        }
+        if !problems.is_empty() {
+            bad_keys.push(format!("line {}: {key}: {}", line + 1, problems.join(", ")));
+        }
         if !seen.insert(key.clone()) {
             duplicates.push(key);
         }
+    }
+    let shown = |list: &[String]| -> String {
+        let mut text = list.iter().take(20).cloned().collect::<Vec<_>>().join("; ");
+        if list.len() > 20 {
+            text.push_str(&format!("; and {} more", list.len() - 20));
+        }
+        text
+    };
+    if !bad_keys.is_empty() {
+        bail!(
+            "{}: {} item(s) with a key DynamoDB refuses, nothing written: {}",
+            load.source.display(),
+            bad_keys.len(),
+            shown(&bad_keys)
+        );
     }
     if !oversized.is_empty() {
         bail!(
             "{}: {} item(s) over DynamoDB's {MAX_ITEM_BYTES}-byte limit, nothing written: {}",
             load.source.display(),
             oversized.len(),
-            oversized.join("; ")
+            shown(&oversized)
         );
     }
     if !duplicates.is_empty() {
         bail!(
             "{}: duplicate keys, nothing written: {}",
             load.source.display(),
-            duplicates.join("; ")
+            shown(&duplicates)
         );
     }
     Ok(())
@@ -295,9 +376,13 @@ fn key_schema(spec: &TableSpec) -> Vec<KeySchemaElement> {
     keys
 }
 
+/// The tag CloudFormation puts on every resource it creates, naming its stack.
+pub const STACK_TAG: &str = "aws:cloudformation:stack-name";
+
 /// Create the table unless it exists (then check its key schema), and wait until it and its
-/// index are ACTIVE.
-pub async fn ensure_table(client: &Client, spec: &TableSpec) -> Result<()> {
+/// index are ACTIVE. With `stack`, the table must exist and belong to that stack (its
+/// [`STACK_TAG`]); nothing is created.
+pub async fn ensure_table(client: &Client, spec: &TableSpec, stack: Option<&str>) -> Result<()> {
     match client.describe_table().table_name(&spec.name).send().await {
         Ok(out) => {
             let table = out
@@ -318,17 +403,105 @@ pub async fn ensure_table(client: &Client, spec: &TableSpec) -> Result<()> {
                     spec.name
                 );
             }
+            if let Some(stack) = stack {
+                let arn = table
+                    .table_arn()
+                    .ok_or_else(|| anyhow!("DescribeTable {}: no table ARN", spec.name))?;
+                check_owner(client, &spec.name, arn, stack).await?;
+            }
             tracing::info!(table = %spec.name, "table exists");
         }
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_not_found_exception()) =>
         {
+            if let Some(stack) = stack {
+                bail!(
+                    "table {} does not exist: stack {stack} should have created it (deploy the \
+                     stack first, or check the region); nothing written",
+                    spec.name
+                );
+            }
             create_table(client, spec).await?;
+            wait_active(client, &spec.name).await?;
+            protect(client, &spec.name).await?;
+            return Ok(());
         }
         Err(e) => bail!("DescribeTable {}: {}", spec.name, DisplayErrorContext(&e)),
     }
     wait_active(client, &spec.name).await
+}
+
+/// Refuse a table that does not carry `stack`'s tag (another stack's table, or one made by hand).
+async fn check_owner(client: &Client, table: &str, arn: &str, stack: &str) -> Result<()> {
+    let mut owner = None;
+    let mut next = None;
+    loop {
+        let page = client
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "ListTagsOfResource {table} (to check that stack {stack} owns it): {}",
+                    DisplayErrorContext(&e)
+                )
+            })?;
+        if let Some(tag) = page.tags().iter().find(|t| t.key() == STACK_TAG) {
+            owner = Some(tag.value().to_string());
+        }
+        match page.next_token {
+            Some(token) if owner.is_none() => next = Some(token),
+            _ => break,
+        }
+    }
+    match owner {
+        Some(owner) if owner == stack => Ok(()),
+        Some(owner) => bail!(
+            "table {table} belongs to stack {owner}, not {stack}: refusing to write to it \
+             (check MUSIC_ML_TABLE_*, --table-prefix and the table names passed in)"
+        ),
+        None => bail!(
+            "table {table} was not created by a CloudFormation stack (no {STACK_TAG} tag), \
+             so it is not stack {stack}'s: refusing to write to it"
+        ),
+    }
+}
+
+/// What the template gives its tables, for a table the writer created: point-in-time
+/// recovery (deletion protection is set at creation). An endpoint that does not know the
+/// operation (dynalite, DynamoDB Local) is told apart from a refusal, which fails the run.
+async fn protect(client: &Client, table: &str) -> Result<()> {
+    let result = client
+        .update_continuous_backups()
+        .table_name(table)
+        .point_in_time_recovery_specification(
+            PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .expect("the flag is set"),
+        )
+        .send()
+        .await;
+    match result {
+        Ok(_) => {
+            tracing::info!(table, "point-in-time recovery enabled");
+            Ok(())
+        }
+        Err(e) if e.code() == Some("UnknownOperationException") => {
+            tracing::warn!(
+                table,
+                "this endpoint has no point-in-time recovery (a local emulator?); the table has none"
+            );
+            Ok(())
+        }
+        Err(e) => bail!(
+            "enabling point-in-time recovery on {table}: {}",
+            DisplayErrorContext(&e)
+        ),
+    }
 }
 
 async fn create_table(client: &Client, spec: &TableSpec) -> Result<()> {
@@ -339,10 +512,20 @@ async fn create_table(client: &Client, spec: &TableSpec) -> Result<()> {
             .build()
             .expect("name and type are set")
     };
+    // Deletion protection and on-demand billing as in infra/template.yaml (which also keeps the
+    // tables when the stack is deleted); point-in-time recovery follows once ACTIVE.
     let mut request = client
         .create_table()
         .table_name(&spec.name)
         .billing_mode(BillingMode::PayPerRequest)
+        .deletion_protection_enabled(true)
+        .tags(
+            Tag::builder()
+                .key("music-ml:created-by")
+                .value("batch-writer")
+                .build()
+                .expect("key and value are set"),
+        )
         .set_key_schema(Some(key_schema(spec)))
         .attribute_definitions(attribute(spec.hash.0, spec.hash.1.clone()));
     if let Some((range, kind)) = &spec.range {
@@ -422,6 +605,12 @@ pub struct Counters {
     pub unprocessed_retries: AtomicU64,
     /// Retries of whole requests refused for throttling or a server-side error.
     pub throttled_retries: AtomicU64,
+    /// The highest retry number any batch reached (its backoff ceiling is base * 2^this).
+    pub max_attempt: AtomicU32,
+    /// Time spent sleeping between retries, summed over batches, in microseconds.
+    pub backoff_micros: AtomicU64,
+    /// BatchWriteItem requests sent.
+    pub requests: AtomicU64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -440,6 +629,11 @@ pub struct Report {
     pub write_time: Duration,
     pub unprocessed_retries: u64,
     pub throttled_retries: u64,
+    /// See [`Counters::max_attempt`].
+    pub max_attempt: u32,
+    /// Summed over batches (they sleep concurrently, so this can exceed `write_time`).
+    pub backoff_time: Duration,
+    pub requests: u64,
 }
 
 impl Report {
@@ -474,16 +668,70 @@ fn retryable<E: ProvideErrorMetadata>(
     }
 }
 
+/// What a fatal error means for the person running the writer.
+fn fatal_hint(code: Option<&str>) -> &'static str {
+    match code {
+        Some("AccessDeniedException" | "UnrecognizedClientException") => {
+            "the credentials in use may not write to it"
+        }
+        Some("ResourceNotFoundException") => "the table does not exist (deleted during the run?)",
+        Some("ValidationException") => "DynamoDB refused the items as sent",
+        _ => "not an error a retry can fix",
+    }
+}
+
 /// Exponential backoff with full jitter: a uniform wait in `[0, min(max, base * 2^attempt)]`,
 /// so that many writers backing off together do not retry in lockstep.
 pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
-    let ceiling = base
-        .saturating_mul(2u32.saturating_pow(attempt.min(20)))
-        .min(max);
-    ceiling.mul_f64(rand::thread_rng().gen::<f64>())
+    backoff_ceiling(attempt, base, max).mul_f64(rand::thread_rng().gen::<f64>())
+}
+
+/// The upper end of [`backoff`]'s wait.
+pub fn backoff_ceiling(attempt: u32, base: Duration, max: Duration) -> Duration {
+    base.saturating_mul(2u32.saturating_pow(attempt.min(20)))
+        .min(max)
+}
+
+/// Set once a batch meets an error no retry can fix; every other batch then stops before its
+/// next request (and wakes from its backoff to do so).
+#[derive(Debug, Default)]
+pub struct Abort {
+    set: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Abort {
+    pub fn trigger(&self) {
+        self.set.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+    }
+    pub fn is_set(&self) -> bool {
+        self.set.load(Ordering::SeqCst)
+    }
+    /// Sleep for `d` unless the run is aborted first; `false` when aborted.
+    async fn sleep(&self, d: Duration) -> bool {
+        let woken = self.wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if self.is_set() {
+            return false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(d) => !self.is_set(),
+            _ = woken => false,
+        }
+    }
+}
+
+/// How a batch ended short of writing everything.
+enum BatchError {
+    /// Another batch hit a fatal error; this one stopped without sending more.
+    Stopped,
+    Failed(anyhow::Error),
 }
 
 /// Write one batch (at most 25 items of one table) until every item is acknowledged.
+#[allow(clippy::too_many_arguments)]
 async fn write_batch(
     client: &Client,
     table: &str,
@@ -492,7 +740,8 @@ async fn write_batch(
     counters: &Counters,
     written: &AtomicU64,
     bar: &ProgressBar,
-) -> Result<()> {
+    abort: &Abort,
+) -> std::result::Result<(), BatchError> {
     let mut pending: Vec<WriteRequest> = items
         .into_iter()
         .map(|item| {
@@ -506,9 +755,17 @@ async fn write_batch(
                 .build()
         })
         .collect();
+    // `attempt` sets the backoff and only grows: partial progress does not mean the table has
+    // room again. `fruitless` counts retries in a row that wrote nothing, to give up on a dead
+    // table rather than a slow one.
+    let mut attempt = 0u32;
     let mut fruitless = 0u32;
     while !pending.is_empty() {
+        if abort.is_set() {
+            return Err(BatchError::Stopped);
+        }
         let sent = pending.len();
+        counters.requests.fetch_add(1, Ordering::Relaxed);
         let result = client
             .batch_write_item()
             .request_items(table, pending.clone())
@@ -539,27 +796,43 @@ async fn write_batch(
                 tracing::debug!(table, error = %DisplayErrorContext(&e), "BatchWriteItem refused; backing off");
                 fruitless += 1;
             }
-            Err(e) => bail!("BatchWriteItem on {table}: {}", DisplayErrorContext(&e)),
+            Err(e) => {
+                abort.trigger();
+                tracing::debug!(table, error = %DisplayErrorContext(&e), "fatal BatchWriteItem error");
+                let what = match (e.code(), e.message()) {
+                    (Some(code), Some(message)) => format!("{code}: {message}"),
+                    (Some(code), None) => code.to_string(),
+                    _ => DisplayErrorContext(&e).to_string(),
+                };
+                return Err(BatchError::Failed(anyhow!(
+                    "BatchWriteItem on table {table} failed: {what} ({}); every batch stopped",
+                    fatal_hint(e.code())
+                )));
+            }
         }
         if fruitless > options.max_retries {
-            bail!(
-                "{table}: {} item(s) still unwritten after {} retries without progress",
+            abort.trigger();
+            return Err(BatchError::Failed(anyhow!(
+                "table {table}: {} item(s) still unwritten after {} retries without progress; every batch stopped",
                 pending.len(),
                 options.max_retries
-            );
+            )));
         }
-        tokio::time::sleep(backoff(
-            fruitless,
-            options.base_backoff,
-            options.max_backoff,
-        ))
-        .await;
+        counters.max_attempt.fetch_max(attempt, Ordering::Relaxed);
+        let wait = backoff(attempt, options.base_backoff, options.max_backoff);
+        attempt = attempt.saturating_add(1);
+        counters
+            .backoff_micros
+            .fetch_add(wait.as_micros() as u64, Ordering::Relaxed);
+        if !abort.sleep(wait).await {
+            return Err(BatchError::Stopped);
+        }
     }
     Ok(())
 }
 
 /// Every item of the given loads, in batches of 25, `options.concurrency` requests in flight.
-/// `counters.written` must have one entry per load.
+/// `counters.written` must have one entry per load. The first fatal error stops every batch.
 pub async fn write_all(
     client: &Client,
     loads: &[TableLoad],
@@ -582,35 +855,54 @@ pub async fn write_all(
     } else {
         ProgressBar::hidden()
     };
+    let abort = Abort::default();
     let batches = loads.iter().enumerate().flat_map(|(i, load)| {
         load.items
             .chunks(BATCH_SIZE)
-            .map(move |c| (i, load.spec.name.as_str(), c.to_vec()))
+            .map(move |c| (i, load.spec.name.as_str(), c))
     });
-    let results: Vec<Result<()>> = stream::iter(batches)
+    let results: Vec<std::result::Result<(), BatchError>> = stream::iter(batches)
+        // No new batch starts after an abort.
+        .take_while(|_| std::future::ready(!abort.is_set()))
         .map(|(i, table, items)| {
             write_batch(
                 client,
                 table,
-                items,
+                items.to_vec(),
                 options,
                 counters,
                 &counters.written[i],
                 &bar,
+                &abort,
             )
         })
         .buffer_unordered(options.concurrency.max(1))
         .collect()
         .await;
     bar.finish_and_clear();
-    let errors: Vec<String> = results
-        .into_iter()
-        .filter_map(|r| r.err().map(|e| format!("{e:#}")))
-        .collect();
-    if !errors.is_empty() {
-        bail!("{} batch(es) failed: {}", errors.len(), errors.join("; "));
+    // Batches in flight when the first fatal error came back often meet the same one: say each
+    // distinct error once.
+    let mut errors: Vec<(String, usize)> = Vec::new();
+    for r in results {
+        if let Err(BatchError::Failed(e)) = r {
+            let text = format!("{e:#}");
+            match errors.iter_mut().find(|(t, _)| *t == text) {
+                Some((_, n)) => *n += 1,
+                None => errors.push((text, 1)),
+            }
+        }
     }
-    Ok(())
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let text: Vec<String> = errors
+        .iter()
+        .map(|(t, n)| match n {
+            1 => t.clone(),
+            n => format!("{t} [{n} batches]"),
+        })
+        .collect();
+    bail!("{}", text.join("; "))
 }
 
 /// Items in a table, by a strongly consistent `Select=COUNT` scan (paged).
@@ -641,7 +933,7 @@ pub async fn run(options: &WriterOptions) -> Result<Report> {
     let loads = load_items(&options.data_dir, &options.tables)?;
     let client = client(options.endpoint_url.as_deref(), options.region.as_deref()).await;
     for load in &loads {
-        ensure_table(&client, &load.spec).await?;
+        ensure_table(&client, &load.spec, options.stack.as_deref()).await?;
     }
     let counters = Counters {
         written: loads.iter().map(|_| AtomicU64::new(0)).collect(),
@@ -680,6 +972,9 @@ pub async fn run(options: &WriterOptions) -> Result<Report> {
         write_time,
         unprocessed_retries: counters.unprocessed_retries.load(Ordering::Relaxed),
         throttled_retries: counters.throttled_retries.load(Ordering::Relaxed),
+        max_attempt: counters.max_attempt.load(Ordering::Relaxed),
+        backoff_time: Duration::from_micros(counters.backoff_micros.load(Ordering::Relaxed)),
+        requests: counters.requests.load(Ordering::Relaxed),
     })
 }
 
@@ -733,6 +1028,75 @@ mod tests {
         assert!(err.contains("duplicate keys"), "{err}");
         load.items.pop();
         check_items(&load).unwrap();
+    }
+
+    #[test]
+    fn empty_or_oversized_keys_and_an_empty_folded_title_are_refused_by_line() {
+        let loads = load_items(&data_dir(), &TableNames::default()).unwrap();
+        let cases: Vec<(usize, &str, AttributeValue, &str)> = vec![
+            (0, "name", AttributeValue::S(String::new()), "name is empty"),
+            (
+                1,
+                "name",
+                AttributeValue::S("é".repeat(MAX_PARTITION_KEY_BYTES / 2 + 1)),
+                "name is 2050 bytes (at most 2048)",
+            ),
+            (
+                1,
+                "name_folded",
+                AttributeValue::S(String::new()),
+                "name_folded is empty (the name_folded-index key)",
+            ),
+            (
+                2,
+                "sort",
+                AttributeValue::S("x".repeat(MAX_SORT_KEY_BYTES + 1)),
+                "sort is 1025 bytes (at most 1024)",
+            ),
+            (2, "sort", AttributeValue::S(String::new()), "sort is empty"),
+            (
+                2,
+                "Assignments",
+                AttributeValue::S("3".into()),
+                "not of type N",
+            ),
+        ];
+        for (table, attribute, value, expected) in cases {
+            let mut load = loads[table].clone();
+            load.items[7].insert(attribute.to_string(), value);
+            let err = check_items(&load).unwrap_err().to_string();
+            assert!(
+                err.contains("line 8:")
+                    && err.contains(expected)
+                    && err.contains("nothing written"),
+                "{attribute}: {err}"
+            );
+        }
+        // A missing index key is refused too.
+        let mut load = loads[0].clone();
+        load.items[3].remove("name_folded");
+        let err = check_items(&load).unwrap_err().to_string();
+        assert!(
+            err.contains("line 4:") && err.contains("no name_folded"),
+            "{err}"
+        );
+        // The shipped files pass.
+        for load in &loads {
+            check_items(load).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_backoff_ceiling_doubles_per_attempt_up_to_the_cap() {
+        let base = Duration::from_millis(25);
+        let max = Duration::from_secs(5);
+        let ceilings: Vec<u128> = (0..10)
+            .map(|a| backoff_ceiling(a, base, max).as_millis())
+            .collect();
+        assert_eq!(
+            ceilings,
+            [25, 50, 100, 200, 400, 800, 1600, 3200, 5000, 5000]
+        );
     }
 
     #[test]

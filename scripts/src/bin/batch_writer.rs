@@ -13,6 +13,10 @@ use music_shared::store::TableNames;
 /// (25 items a request, several in flight, unprocessed items and throttled requests retried with
 /// exponential backoff and jitter). Safe to run again: puts overwrite by key. Ends with a count
 /// of each table (a Select=COUNT scan) that must match the input.
+///
+/// Against a deployed stack (scripts/deploy-seed does this), pass --stack and the stack's table
+/// names: the writer then creates nothing and refuses any table that the stack does not own.
+/// Tables it creates itself get deletion protection and point-in-time recovery.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
@@ -27,6 +31,19 @@ struct Args {
     /// Music_ML_Assignments.
     #[arg(long, default_value = "")]
     table_prefix: String,
+    /// The v2.0 titles table, instead of the prefix and MUSIC_ML_TABLE_TRACKS.
+    #[arg(long, value_name = "NAME")]
+    tracks_table: Option<String>,
+    /// The v2.1 titles table, instead of the prefix and MUSIC_ML_TABLE_TRACK_IDS.
+    #[arg(long, value_name = "NAME")]
+    track_ids_table: Option<String>,
+    /// The cluster assignments table, instead of the prefix and MUSIC_ML_TABLE_ASSIGNMENTS.
+    #[arg(long, value_name = "NAME")]
+    assignments_table: Option<String>,
+    /// Write only to tables owned by this CloudFormation stack (their
+    /// aws:cloudformation:stack-name tag); create none.
+    #[arg(long, value_name = "STACK")]
+    stack: Option<String>,
     /// Directory holding Music_ML3.jsonl, Music_ML_IDs.jsonl and Music_ML_Assignments.jsonl.
     #[arg(long, default_value = "data/build")]
     data_dir: PathBuf,
@@ -50,10 +67,28 @@ async fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let mut options = WriterOptions::new(
-        args.data_dir,
-        TableNames::from_env().prefixed(&args.table_prefix),
+    let mut tables = TableNames::from_env().prefixed(&args.table_prefix);
+    for (explicit, slot) in [
+        (&args.tracks_table, &mut tables.tracks),
+        (&args.track_ids_table, &mut tables.track_ids),
+        (&args.assignments_table, &mut tables.assignments),
+    ] {
+        if let Some(name) = explicit.as_ref().filter(|n| !n.trim().is_empty()) {
+            *slot = name.trim().to_string();
+        }
+    }
+    eprintln!(
+        "batch-writer: tables {}, {}, {}{}",
+        tables.tracks,
+        tables.track_ids,
+        tables.assignments,
+        args.stack
+            .as_deref()
+            .map(|s| format!(" (must belong to stack {s})"))
+            .unwrap_or_default()
     );
+    let mut options = WriterOptions::new(args.data_dir, tables);
+    options.stack = args.stack.filter(|s| !s.trim().is_empty());
     options.endpoint_url = args.endpoint_url.filter(|s| !s.is_empty());
     options.region = args.region;
     options.concurrency = args.concurrency.max(1);
@@ -69,12 +104,15 @@ async fn main() -> ExitCode {
                 );
             }
             println!(
-                "wrote {} items in {:.3} s ({:.0} items/s); retries: {} for unprocessed items, {} for throttled requests",
+                "wrote {} items in {:.3} s ({:.0} items/s, {} requests); retries: {} for unprocessed items, {} for throttled requests; highest retry {} ({:.1} s of backoff summed over batches)",
                 report.items(),
                 report.write_time.as_secs_f64(),
                 report.items_per_sec(),
+                report.requests,
                 report.unprocessed_retries,
-                report.throttled_retries
+                report.throttled_retries,
+                report.max_attempt,
+                report.backoff_time.as_secs_f64()
             );
             ExitCode::SUCCESS
         }
