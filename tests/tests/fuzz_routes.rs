@@ -1,19 +1,27 @@
 //! Every route of the catalogue (and the page routes) with generated hostile path parameters and
-//! query strings, in-process on the whole site as `music-ml-serve` builds it. Every answer must
-//! be a 2xx, 400, 404 or 405, with a JSON error body under `/api`, within 1 s; never a 5xx, a
-//! panic or a hang.
+//! query strings, on the whole site as `music-ml-serve` builds it: in-process, through the real
+//! HTTP server (`music_local::serve`, with its limits), and v2 against a real DynamoDB API
+//! (dynalite, seeded with a real subset). Every answer must be a 2xx, 304, 400, 404 or 405, with
+//! a JSON error body under `/api`, within 1 s (5 s over HTTP); never a 5xx, a panic or a hang.
+//! Every answer must also carry the edge's headers: CORS, `nosniff`, and a caching policy
+//! (a tagged `public, max-age` 200, or `no-store`; errors always `no-store`).
 //!
-//! `MUSIC_ML_FUZZ_CASES` sets the inputs per route (default 1,000 in the test suite;
-//! `bench/load/run.sh --fuzz` runs the 10,000);
-//! `MUSIC_ML_FUZZ_SEED` the seed (default fixed, printed on failure to reproduce it).
+//! `MUSIC_ML_FUZZ_CASES` sets the inputs per route in-process and against dynalite (default
+//! 1,000 in the test suite; `bench/load/run.sh --fuzz` runs the 10,000),
+//! `MUSIC_ML_FUZZ_HTTP_CASES` over HTTP (default 250); `MUSIC_ML_FUZZ_SEED` the seed (default fixed, printed on
+//! failure to reproduce it).
+
+mod dynamo_support;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{Method, Request, Uri};
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, Uri};
 use axum::Router;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
 use music_e2e::fuzz_gen::{hostile, query};
 use music_e2e::load_gen::{data_dir, site_app};
 use rand::rngs::StdRng;
@@ -138,38 +146,202 @@ struct RouteStats {
     slowest: Duration,
 }
 
+/// Where the fuzzed requests go: the router in-process, or a real server over HTTP/1.1 (one
+/// kept-alive connection per route, reopened when the server closes it).
+enum Client {
+    App(Router),
+    Http {
+        addr: SocketAddr,
+        sender: Option<hyper::client::conn::http1::SendRequest<Empty<Bytes>>>,
+    },
+}
+
+impl Client {
+    fn http(addr: SocketAddr) -> Client {
+        Client::Http { addr, sender: None }
+    }
+
+    fn limit(&self) -> Duration {
+        match self {
+            Client::App(_) => Duration::from_secs(1),
+            // The real server, its connection handling and the client share the 2 cores.
+            Client::Http { .. } => Duration::from_secs(5),
+        }
+    }
+
+    async fn send(
+        &mut self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Result<(axum::http::response::Parts, Bytes), String> {
+        match self {
+            Client::App(app) => {
+                let mut request = Request::builder().method(method.clone()).uri(uri.clone());
+                for (k, v) in headers {
+                    request = request.header(k, v);
+                }
+                let request = request
+                    .body(Body::empty())
+                    .expect("a request with a valid URI builds");
+                let res = app.clone().oneshot(request).await.expect("infallible");
+                let (parts, body) = res.into_parts();
+                let bytes = body
+                    .collect()
+                    .await
+                    .map_err(|e| format!("reading the body: {e}"))?
+                    .to_bytes();
+                Ok((parts, bytes))
+            }
+            Client::Http { addr, sender } => {
+                // A server may close a connection after an answer (a 400 from the HTTP layer,
+                // a timeout); the request is then sent once more on a new connection.
+                for attempt in 0..2 {
+                    let ready = match sender.as_mut() {
+                        Some(s) => s.ready().await.is_ok(),
+                        None => false,
+                    };
+                    if !ready {
+                        let stream = tokio::net::TcpStream::connect(*addr)
+                            .await
+                            .map_err(|e| format!("connecting: {e}"))?;
+                        let (s, connection) =
+                            hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                                .await
+                                .map_err(|e| format!("handshake: {e}"))?;
+                        tokio::spawn(connection);
+                        *sender = Some(s);
+                    }
+                    let mut request = Request::builder()
+                        .method(method.clone())
+                        .uri(uri.clone())
+                        .header("host", addr.to_string());
+                    for (k, v) in headers {
+                        request = request.header(k, v);
+                    }
+                    let request = request
+                        .body(Empty::<Bytes>::new())
+                        .expect("a request with a valid URI builds");
+                    let Some(s) = sender.as_mut() else {
+                        continue;
+                    };
+                    match s.send_request(request).await {
+                        Ok(res) => {
+                            let (parts, body) = res.into_parts();
+                            let bytes = body
+                                .collect()
+                                .await
+                                .map_err(|e| format!("reading the body: {e}"))?
+                                .to_bytes();
+                            return Ok((parts, bytes));
+                        }
+                        Err(e) if attempt == 0 && (e.is_closed() || e.is_canceled()) => {
+                            *sender = None;
+                        }
+                        Err(e) => return Err(format!("the request failed: {e}")),
+                    }
+                }
+                Err("the server closed two connections in a row".into())
+            }
+        }
+    }
+}
+
+/// Routes whose answer is a random pick: never cached.
+fn is_random(path: &str) -> bool {
+    path.contains("/Random_Song_Assignments/")
+}
+
+/// The edge's headers on one answer (see the module comment).
+fn check_headers(
+    method: &Method,
+    path: &str,
+    status: u16,
+    headers: &HeaderMap,
+) -> Result<(), String> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if get("x-content-type-options") != Some("nosniff") {
+        return Err(format!(
+            "status {status} without X-Content-Type-Options: nosniff"
+        ));
+    }
+    if get("access-control-allow-origin") != Some("*") {
+        return Err(format!(
+            "status {status} without Access-Control-Allow-Origin: *"
+        ));
+    }
+    let Some(cache) = get("cache-control") else {
+        return Err(format!("status {status} without Cache-Control"));
+    };
+    let is_api = path == "/api" || path.starts_with("/api/");
+    let readable = *method == Method::GET || *method == Method::HEAD;
+    if is_api && status >= 400 && cache != "no-store" {
+        return Err(format!(
+            "an API error ({status}) with Cache-Control {cache:?}"
+        ));
+    }
+    if is_api && readable && status == 200 {
+        let tagged = headers.contains_key("etag");
+        if is_random(path) {
+            if cache != "no-store" || tagged {
+                return Err(format!(
+                    "a random pick with Cache-Control {cache:?} (tagged: {tagged})"
+                ));
+            }
+        } else if cache == "no-store" {
+            if tagged {
+                return Err("a no-store answer with an ETag".into());
+            }
+        } else if !(tagged
+            && cache.contains("max-age=")
+            && cache.contains("stale-while-revalidate="))
+        {
+            return Err(format!(
+                "a cacheable 200 needs an ETag and max-age + stale-while-revalidate: Cache-Control {cache:?}, tagged {tagged}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Send one request; `Err` says what was wrong with the answer.
-async fn check(app: &Router, method: Method, uri: Uri) -> Result<(u16, Duration), String> {
+async fn check(client: &mut Client, method: Method, uri: Uri) -> Result<(u16, Duration), String> {
     let started = Instant::now();
-    let is_api = uri.path() == "/api" || uri.path().starts_with("/api/");
-    let request = Request::builder()
-        .method(method.clone())
-        .uri(uri)
-        .body(Body::empty())
-        .expect("a request with a valid URI builds");
-    let answer = tokio::time::timeout(Duration::from_secs(1), async {
-        let res = app.clone().oneshot(request).await.expect("infallible");
-        let (parts, body) = res.into_parts();
-        let bytes = body
-            .collect()
-            .await
-            .map_err(|e| format!("reading the body: {e}"))?
-            .to_bytes();
-        Ok::<_, String>((parts, bytes))
-    })
-    .await
-    .map_err(|_| "no complete answer within 1 s".to_string())??;
+    let path = uri.path().to_string();
+    let is_api = path == "/api" || path.starts_with("/api/");
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "origin",
+        "https://fuzz.example".parse().expect("a header value"),
+    );
+    if method == Method::OPTIONS {
+        headers.insert(
+            "access-control-request-method",
+            "GET".parse().expect("a header value"),
+        );
+    }
+    let limit = client.limit();
+    let (parts, bytes) = tokio::time::timeout(limit, client.send(&method, &uri, &headers))
+        .await
+        .map_err(|_| format!("no complete answer within {limit:?}"))??;
     let elapsed = started.elapsed();
-    let (parts, bytes) = answer;
     let status = parts.status.as_u16();
-    if !(parts.status.is_success() || matches!(status, 400 | 404 | 405)) {
+    if !(parts.status.is_success() || matches!(status, 304 | 400 | 404 | 405)) {
         return Err(format!(
             "status {status}: {}",
             String::from_utf8_lossy(&bytes)
         ));
     }
-    let has_body =
-        method != Method::HEAD && !(method == Method::OPTIONS && parts.status.is_success());
+    check_headers(&method, &path, status, &parts.headers)?;
+    let has_body = method != Method::HEAD
+        && status != 304
+        && !(method == Method::OPTIONS && parts.status.is_success());
+    if !has_body && !bytes.is_empty() {
+        return Err(format!(
+            "{method} answered {status} with a {}-byte body",
+            bytes.len()
+        ));
+    }
     if is_api && has_body {
         let ct = parts
             .headers
@@ -191,7 +363,7 @@ async fn check(app: &Router, method: Method, uri: Uri) -> Result<(u16, Duration)
 /// Fuzz one route: `cases` answered inputs. Returns its statistics, the bad answers (at most
 /// 20) and how many generated strings were not URIs.
 async fn fuzz_route(
-    app: Router,
+    mut client: Client,
     t: Template,
     cases: u64,
     seed: u64,
@@ -223,7 +395,7 @@ async fn fuzz_route(
         .expect("not empty")
         .clone();
         s.sent += 1;
-        match check(&app, method.clone(), uri).await {
+        match check(&mut client, method.clone(), uri).await {
             Ok((status, elapsed)) => {
                 *s.statuses.entry(status).or_default() += 1;
                 s.slowest = s.slowest.max(elapsed);
@@ -237,12 +409,14 @@ async fn fuzz_route(
     (s, failures, unparsable)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_route_survives_hostile_inputs() {
-    let cases = env_u64("MUSIC_ML_FUZZ_CASES", 1_000);
+/// Fuzz every template with its own client from `client_for`, and check the answers.
+async fn fuzz_all(
+    what: &str,
+    templates: Vec<Template>,
+    cases: u64,
+    client_for: impl Fn() -> Client,
+) {
     let seed = env_u64("MUSIC_ML_FUZZ_SEED", DEFAULT_SEED);
-    let app = site_app(&data_dir()).expect("data/build (run the pipeline)");
-    let templates = templates();
     let routes = templates.len();
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -251,7 +425,7 @@ async fn every_route_survives_hostile_inputs() {
         let path = t.path.clone();
         tasks.push((
             path,
-            tokio::spawn(fuzz_route(app.clone(), t, cases, route_seed)),
+            tokio::spawn(fuzz_route(client_for(), t, cases, route_seed)),
         ));
     }
     let mut failures = Vec::new();
@@ -275,13 +449,13 @@ async fn every_route_survives_hostile_inputs() {
         ));
     }
     eprintln!(
-        "fuzz: seed {seed:#x}, {} routes x {cases} inputs in {:.1} s ({unparsable} generated strings were not URIs)\n{summary}",
+        "fuzz ({what}): seed {seed:#x}, {} routes x {cases} inputs in {:.1} s ({unparsable} generated strings were not URIs)\n{summary}",
         routes,
         started.elapsed().as_secs_f64()
     );
     assert!(
         failures.is_empty(),
-        "seed {seed:#x}: {} bad answers:\n{}",
+        "{what}, seed {seed:#x}: {} bad answers:\n{}",
         failures.len(),
         failures.join("\n")
     );
@@ -301,9 +475,93 @@ async fn every_route_survives_hostile_inputs() {
                 .filter(|(c, _)| **c >= 400)
                 .map(|(_, n)| n)
                 .sum();
-            assert!(ok > 0 && client > 0, "{path}: only {:?}", s.statuses);
+            assert!(
+                ok > 0 && client > 0,
+                "{what}: {path}: only {:?}",
+                s.statuses
+            );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_survives_hostile_inputs() {
+    let cases = env_u64("MUSIC_ML_FUZZ_CASES", 1_000);
+    let app = site_app(&data_dir()).expect("data/build (run the pipeline)");
+    fuzz_all("in-process", templates(), cases, || {
+        Client::App(app.clone())
+    })
+    .await;
+}
+
+/// The same through the real local server: hyper's parsing, the connection handling and the
+/// server's limits are in the path, as they are for a browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_survives_hostile_inputs_over_http() {
+    let cases = env_u64("MUSIC_ML_FUZZ_HTTP_CASES", 250);
+    let app = site_app(&data_dir()).expect("data/build (run the pipeline)");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        music_local::serve(listener, app, &music_local::Limits::default(), async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    fuzz_all("real HTTP server", templates(), cases, || {
+        Client::http(addr)
+    })
+    .await;
+    let _ = stop.send(());
+    let _ = server.await;
+}
+
+/// v2 reading a real DynamoDB API (dynalite, seeded with a real subset by the batch writer),
+/// through the real HTTP server: hostile titles and cluster numbers reach DynamoDB's own
+/// validation, and must still be 4xx, never a 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_survives_hostile_inputs_against_dynalite() {
+    let Some(dynalite) = dynamo_support::Dynalite::start() else {
+        return;
+    };
+    // Dynalite answers in about a millisecond: as many inputs as in-process.
+    let cases = env_u64("MUSIC_ML_FUZZ_CASES", 1_000);
+    let tables = music_shared::store::TableNames::default().prefixed("fuzz_");
+    let mut options = music_scripts::dynamo_writer::WriterOptions::new(
+        dynamo_support::sample_dir(),
+        tables.clone(),
+    );
+    options.endpoint_url = Some(dynalite.endpoint.clone());
+    options.region = Some("us-west-1".into());
+    music_scripts::dynamo_writer::run(&options)
+        .await
+        .unwrap_or_else(|e| panic!("seeding dynalite: {e:#}"));
+    let state = music_v2::AppState::dynamodb_with(music_v2::DynamoConfig {
+        endpoint_url: Some(dynalite.endpoint.clone()),
+        region: Some("us-west-1".into()),
+        tables,
+        operation_timeout: Some(Duration::from_secs(4)),
+    })
+    .await;
+    let app = music_http::finish(music_v2::router(state));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        music_local::serve(listener, app, &music_local::Limits::default(), async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let v2: Vec<Template> = templates()
+        .into_iter()
+        .filter(|t| t.path.starts_with("/api/v2"))
+        .collect();
+    assert!(v2.len() >= 4, "the v2 routes: {}", v2.len());
+    fuzz_all("v2 on dynalite", v2, cases, || Client::http(addr)).await;
+    let _ = stop.send(());
+    let _ = server.await;
 }
 
 /// A URI longer than the http crate's limit (64 KiB) never reaches a router, and no HTTP client
@@ -391,22 +649,41 @@ async fn the_answer_check_rejects_5xx_plain_text_and_hangs() {
             "/api/ok",
             get(|| async { music_http::json(&serde_json::json!([1])) }),
         );
+    let bare = app.clone();
     let app = music_http::finish(app);
+    let mut client = Client::App(app);
     for bad in ["/api/boom", "/api/text", "/api/wrong-body", "/api/slow"] {
-        let r = check(&app, Method::GET, bad.parse().unwrap()).await;
+        let r = check(&mut client, Method::GET, bad.parse().unwrap()).await;
         assert!(r.is_err(), "{bad} passed the check: {r:?}");
     }
     assert_eq!(
-        check(&app, Method::GET, "/api/ok".parse().unwrap())
+        check(&mut client, Method::GET, "/api/ok".parse().unwrap())
             .await
             .map(|r| r.0),
         Ok(200)
     );
     // A JSON 404 from the shared fallback passes.
     assert_eq!(
-        check(&app, Method::GET, "/api/nothing".parse().unwrap())
+        check(&mut client, Method::GET, "/api/nothing".parse().unwrap())
             .await
             .map(|r| r.0),
         Ok(404)
     );
+    // Without the edge's layers the headers are missing: CORS, nosniff, caching.
+    let mut bare = Client::App(bare);
+    let r = check(&mut bare, Method::GET, "/api/ok".parse().unwrap()).await;
+    assert!(
+        r.as_ref().is_err_and(|e| e.contains("nosniff")),
+        "an answer without the edge's headers passed: {r:?}"
+    );
+    // A cacheable 200 without a tag, and a random pick that may be stored, are refused.
+    let mut h = HeaderMap::new();
+    h.insert("x-content-type-options", "nosniff".parse().unwrap());
+    h.insert("access-control-allow-origin", "*".parse().unwrap());
+    h.insert("cache-control", music_http::cache::PUBLIC.parse().unwrap());
+    assert!(check_headers(&Method::GET, "/api/v1.0/data_by_year", 200, &h).is_err());
+    h.insert("etag", "\"1\"".parse().unwrap());
+    assert!(check_headers(&Method::GET, "/api/v1.0/data_by_year", 200, &h).is_ok());
+    assert!(check_headers(&Method::GET, "/api/v2.1/Random_Song_Assignments/3", 200, &h).is_err());
+    assert!(check_headers(&Method::GET, "/api/v1.0/x", 404, &h).is_err());
 }

@@ -1,5 +1,5 @@
-//! v2 against a real DynamoDB API (dynalite): the batch writer seeds the tables from the real
-//! item files, every v2 route is asked over real HTTP, and the tables are counted. Plus the
+//! v2 against a real DynamoDB API (dynalite): the batch writer seeds the tables from a real
+//! subset of the item files (`dynamo_support::sample_dir`), every v2 route is asked over real HTTP, and the tables are counted. Plus the
 //! failure modes: a proxy that throttles and half-processes BatchWriteItem calls (the writer must
 //! still land every item), and DynamoDB unreachable or silent (v2 must answer 503).
 
@@ -54,7 +54,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
         return;
     };
     let tables = TableNames::default().prefixed("e2e_");
-    let mut options = WriterOptions::new(data_dir(), tables.clone());
+    let mut options = WriterOptions::new(sample_dir(), tables.clone());
     options.endpoint_url = Some(dynalite.endpoint.clone());
 
     // Seed, then seed again: the second run must leave the same counts (puts overwrite by key).
@@ -63,7 +63,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
             .await
             .unwrap_or_else(|e| panic!("writer run {run}: {e:#}"));
         for file in FILES {
-            let expected = lines(file).len() as u64;
+            let expected = sample_lines(file).len() as u64;
             let t = report
                 .tables
                 .iter()
@@ -94,7 +94,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
 
     // Every title of both tables, typed and plain.
     for (version, file) in [("v2.0", FILES[0]), ("v2.1", FILES[1])] {
-        for item in lines(file) {
+        for item in sample_lines(file) {
             let url = format!(
                 "{base}/api/{version}/Music_ML_tracks/{}",
                 url_escape(item["name"].as_str().unwrap())
@@ -124,9 +124,9 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
     }
 
     // Folded lookups through the GSI: upper-cased folded titles that are no exact title.
-    let items = lines(FILES[1]);
+    let items = sample_lines(FILES[1]);
     let mut folded_checked = 0;
-    for item in items.iter().step_by(7) {
+    for item in items.iter().step_by(3) {
         let folded = item["name_folded"].as_str().unwrap();
         let query = folded.to_uppercase();
         if items.iter().any(|i| i["name"] == query.as_str())
@@ -188,7 +188,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
     }
 
     // Fixed and random rows of every cluster, checked against the assignments file.
-    let assignments = lines(FILES[2]);
+    let assignments = sample_lines(FILES[2]);
     for n in 0..=9u64 {
         let mut fixed: Vec<&Value> = assignments
             .iter()
@@ -243,7 +243,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
         let counted = dynamo_writer::count_items(&client, &table_of(&tables, file))
             .await
             .unwrap();
-        assert_eq!(counted, lines(file).len() as u64, "{file}");
+        assert_eq!(counted, sample_lines(file).len() as u64, "{file}");
     }
 }
 
@@ -332,7 +332,7 @@ async fn writer_lands_every_item_through_throttling_and_unprocessed_items() {
     let faults = Arc::new(Faults::default());
     let proxy = fault_proxy(dynalite.endpoint.clone(), faults.clone()).await;
     let tables = TableNames::default().prefixed("faults_");
-    let mut options = WriterOptions::new(data_dir(), tables.clone());
+    let mut options = WriterOptions::new(sample_dir(), tables.clone());
     options.endpoint_url = Some(proxy.base.clone());
     options.base_backoff = Duration::from_millis(1);
     options.max_backoff = Duration::from_millis(40);
@@ -341,7 +341,7 @@ async fn writer_lands_every_item_through_throttling_and_unprocessed_items() {
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
 
-    let expected: u64 = FILES.iter().map(|f| lines(f).len() as u64).sum();
+    let expected: u64 = FILES.iter().map(|f| sample_lines(f).len() as u64).sum();
     assert_eq!(report.items(), expected);
     assert!(
         faults.throttled.load(Ordering::SeqCst) > 10
@@ -359,7 +359,7 @@ async fn writer_lands_every_item_through_throttling_and_unprocessed_items() {
         let counted = dynamo_writer::count_items(&client, &table_of(&tables, file))
             .await
             .unwrap();
-        assert_eq!(counted, lines(file).len() as u64, "{file}");
+        assert_eq!(counted, sample_lines(file).len() as u64, "{file}");
     }
 }
 

@@ -18,12 +18,111 @@ pub fn data_dir() -> PathBuf {
 }
 
 pub fn lines(file: &str) -> Vec<Value> {
-    std::fs::read_to_string(data_dir().join(file))
+    lines_in(&data_dir(), file)
+}
+
+pub fn lines_in(dir: &std::path::Path, file: &str) -> Vec<Value> {
+    std::fs::read_to_string(dir.join(file))
         .unwrap_or_else(|e| panic!("{file}: {e} (build data/build/ with the pipeline first)"))
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// Title lines kept from the start of each title file in the [`sample_dir`].
+pub const SAMPLE_TITLES: usize = 400;
+/// `rand#` items kept per cluster in the [`sample_dir`].
+pub const SAMPLE_RANDOM_PER_CLUSTER: usize = 60;
+
+/// A real subset of data/build's item files, written once per test process: the first
+/// [`SAMPLE_TITLES`] titles of each title file plus every title the v2 catalogue examples and the
+/// fault tests ask for (and the titles that fold like them), every `fixed#` assignment and the
+/// first [`SAMPLE_RANDOM_PER_CLUSTER`] `rand#` ones of each cluster. Seeding the whole catalogue
+/// into dynalite takes about a minute per run; the tests need real items, not all of them.
+pub fn sample_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("music-ml-v2-sample-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("creating the sample directory");
+        let mut wanted: Vec<String> =
+            music_http::catalog::routes_of(music_http::catalog::Family::V2)
+                .iter()
+                .filter(|r| r.path.contains("Music_ML_tracks"))
+                .filter_map(|r| r.example.split('?').next()?.rsplit('/').next())
+                .map(url_unescape)
+                .collect();
+        wanted.push("Señorita".to_string());
+        let folded: std::collections::HashSet<String> =
+            wanted.iter().map(|t| music_shared::fold_name(t)).collect();
+        for file in ["Music_ML3.jsonl", "Music_ML_IDs.jsonl"] {
+            let text = std::fs::read_to_string(data_dir().join(file)).unwrap_or_else(|e| {
+                panic!("{file}: {e} (build data/build/ with the pipeline first)")
+            });
+            let kept: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .enumerate()
+                .filter(|(i, l)| {
+                    *i < SAMPLE_TITLES || {
+                        let v: Value = serde_json::from_str(l).unwrap();
+                        folded.contains(v["name_folded"].as_str().unwrap_or_default())
+                    }
+                })
+                .map(|(_, l)| l)
+                .collect();
+            std::fs::write(dir.join(file), kept.join("\n") + "\n").unwrap();
+        }
+        let text = std::fs::read_to_string(data_dir().join("Music_ML_Assignments.jsonl"))
+            .expect("Music_ML_Assignments.jsonl");
+        let mut per_cluster = std::collections::HashMap::<i64, usize>::new();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .filter(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                if v["sort"].as_str().unwrap_or_default().starts_with("fixed#") {
+                    return true;
+                }
+                let n = per_cluster
+                    .entry(v["Assignments"].as_i64().unwrap_or(-1))
+                    .or_default();
+                *n += 1;
+                *n <= SAMPLE_RANDOM_PER_CLUSTER
+            })
+            .collect();
+        std::fs::write(
+            dir.join("Music_ML_Assignments.jsonl"),
+            kept.join("\n") + "\n",
+        )
+        .unwrap();
+        dir
+    })
+    .clone()
+}
+
+/// The lines of one file of the [`sample_dir`].
+pub fn sample_lines(file: &str) -> Vec<Value> {
+    lines_in(&sample_dir(), file)
+}
+
+/// Percent-decoding of a URL path segment (invalid escapes kept as they are).
+pub fn url_unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 3) {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A port that nothing listens on right now.
