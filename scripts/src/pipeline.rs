@@ -688,17 +688,18 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
         let items = s.spawn(|| {
             let t = Instant::now();
             let mut written = Vec::new();
-            // One item file at a time, so only one set of items is in memory at once.
-            let tracks = title_items(&outcome.rows, false);
-            let path = opts.out_dir.join(items::ITEMS_TRACKS);
-            write_jsonl(&path, &tracks)?;
-            written.push((path, tracks.len()));
-            drop(tracks);
-            let with_ids = title_items(&outcome.rows, true);
+            // The two title tables differ only by `id`: built once, written twice.
+            let mut titles = title_items(&outcome.rows, true);
             let path = opts.out_dir.join(items::ITEMS_TRACKS_WITH_IDS);
-            write_jsonl(&path, &with_ids)?;
-            written.push((path, with_ids.len()));
-            drop(with_ids);
+            write_jsonl(&path, &titles)?;
+            written.push((path, titles.len()));
+            for t in &mut titles {
+                t.id = None;
+            }
+            let path = opts.out_dir.join(items::ITEMS_TRACKS);
+            write_jsonl(&path, &titles)?;
+            written.push((path, titles.len()));
+            drop(titles);
             let assignments = assignment_items(&outcome.rows, &outcome.clusters, opts.kmeans.seed);
             let path = opts.out_dir.join(items::ITEMS_ASSIGNMENTS);
             write_jsonl(&path, &assignments)?;

@@ -429,12 +429,21 @@ fn file_name(p: &Path) -> String {
 /// Write `musicData.sqlite` into `out_dir`.
 pub fn write(out_dir: &Path, opts: &Options, o: &Outcome) -> Result<PathBuf> {
     let path = out_dir.join(music_db::open::DB_FILE);
+    let started = std::time::Instant::now();
+    let step = |what: &str| {
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            "sqlite: {what} done"
+        );
+    };
     let w = Writer::create(&path).with_context(|| format!("creating {}", path.display()))?;
     let raw = &opts.raw_dir;
     w.insert(&years(raw)?)?;
     w.insert(&top_genres(raw)?)?;
     w.insert(&genre_means(raw)?)?;
+    step("reference tables");
     w.insert(&clean_artists(o))?;
+    step("Clean_Artists");
     let fixed: Vec<FixedSongRow> = o
         .clusters
         .iter()
@@ -451,10 +460,14 @@ pub fn write(out_dir: &Path, opts: &Options, o: &Outcome) -> Result<PathBuf> {
     w.insert(&fixed)?;
     {
         let rows: Vec<TrackRow> = track_rows(o).collect();
+        step("track rows built");
         w.insert(&rows)?;
+        step("tracks");
     }
     let artists = catalogue_artists(o);
+    step("artists built");
     w.insert(&artists)?;
+    step("artists");
     let elbow: Vec<ElbowRow> = o
         .elbow
         .iter()
@@ -466,7 +479,9 @@ pub fn write(out_dir: &Path, opts: &Options, o: &Outcome) -> Result<PathBuf> {
     w.insert(&elbow)?;
     w.insert(&cluster_rows(o))?;
     w.blob(blobs::NEIGHBOURS, neighbours(o).to_bytes())?;
+    step("neighbours");
     w.blob(blobs::SEARCH_INDEX, search_index(o, &artists))?;
+    step("search index");
 
     let e = &o.extremes;
     let inputs: Vec<serde_json::Value> = o
@@ -511,6 +526,9 @@ pub fn write(out_dir: &Path, opts: &Options, o: &Outcome) -> Result<PathBuf> {
         ("max_popularity", e.max_popularity.to_string()),
         ("fingerprint", crate::fingerprint::of(opts)?),
     ];
-    w.finish(&info)
-        .with_context(|| format!("writing {}", path.display()))
+    let path = w
+        .finish(&info)
+        .with_context(|| format!("writing {}", path.display()))?;
+    step("indexes and commit");
+    Ok(path)
 }

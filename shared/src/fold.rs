@@ -8,6 +8,14 @@ use unicode_normalization::UnicodeNormalization;
 /// compatibility forms such as full-width letters and ligatures), the marks are dropped, the rest
 /// is lower-cased, curly quotes become straight ones, and runs of white space become one space.
 pub fn fold_name(name: &str) -> String {
+    if name.is_ascii() {
+        fold_ascii(name)
+    } else {
+        fold_general(name)
+    }
+}
+
+fn fold_general(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut pending_space = false;
     for c in name.nfkd().filter(|c| !is_combining_mark(*c)) {
@@ -30,6 +38,28 @@ pub fn fold_name(name: &str) -> String {
     out
 }
 
+/// [`fold_name`] for ASCII text, where NFKD changes nothing and no mark can occur: most names
+/// of the catalogue, folded several times over by the pipeline, at a fraction of the cost.
+fn fold_ascii(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut pending_space = false;
+    for b in name.bytes() {
+        if (b as char).is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(match b {
+            b'`' => '\'',
+            b => b.to_ascii_lowercase() as char,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::fold_name;
@@ -43,5 +73,24 @@ mod tests {
         assert_eq!(fold_name("Ｂｅｙｏｎｃé"), "beyonce");
         assert_eq!(fold_name("Don’t Stop"), "don't stop");
         assert_eq!(fold_name(""), "");
+    }
+
+    /// The ASCII shortcut folds exactly as the general path does, on every ASCII character.
+    #[test]
+    fn the_ascii_path_agrees_with_the_general_one() {
+        let all: String = (0u8..128).map(char::from).collect();
+        for text in [
+            all.as_str(),
+            "  Don`t\tStop\x0b ME  Now ",
+            "AC/DC",
+            "\x1f x \x1c",
+            "",
+        ] {
+            assert_eq!(
+                super::fold_ascii(text),
+                super::fold_general(text),
+                "{text:?}"
+            );
+        }
     }
 }
