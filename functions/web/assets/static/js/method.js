@@ -55,7 +55,9 @@
         MM.el("td", null, MM.fmt(c.size, 0)),
         MM.el("td", null, t.id ? MM.el("a", { href: "application.html?id=" + encodeURIComponent(t.id) }, t.name) : "–"),
         MM.el("td", null, MM.artists(t.artists).join(", ")),
-        MM.el("td", { class: "text-end" }, MM.fmt(t.distance, 3))));
+        MM.el("td", { class: "text-end" }, MM.fmt(t.distance, 3)),
+        MM.el("td", { class: "text-end", title: "Distance from this cluster's centre to the original project's cluster of the same number" },
+          c.reference_distance === null || c.reference_distance === undefined ? "–" : MM.fmt(c.reference_distance, 2))));
     });
   }, function (err) { MM.showError(tableStatus, "Could not load the clusters", err); });
 })();
