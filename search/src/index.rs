@@ -584,9 +584,27 @@ impl Index {
             .filter(|&&d| s.acc[d as usize].mask.count_ones() >= 2)
             .count();
         if strong < limit {
+            // The page needs docs holding only this word. Without typos they all rank as plain
+            // word matches by (complete, popularity): the whole-word terms are read in full, and
+            // of every other term only the first `limit` docs of each of its two runs (each
+            // sorted by doc id, i.e. popularity) can be among the best `limit`.
+            let cut = if matches[big].iter().all(|m| m.cost == 0) {
+                limit
+            } else {
+                usize::MAX
+            };
             s.word_touched.clear();
             for m in &matches[big] {
-                scan(s, self.postings_of(m.lo, m.hi), m, 1 << big);
+                if m.full || cut == usize::MAX {
+                    scan(s, self.postings_of(m.lo, m.hi), m, 1 << big);
+                    continue;
+                }
+                for t in m.lo..m.hi {
+                    for first in [true, false] {
+                        let part = self.first_part(t, first);
+                        scan(s, &part[..part.len().min(cut)], m, 1 << big);
+                    }
+                }
             }
             fold(s, big, n);
         }

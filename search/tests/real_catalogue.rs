@@ -245,6 +245,12 @@ fn shortcuts_do_not_change_the_first_hits() {
         "dreams f",
         "love the",
         "taylor s",
+        "constnce d",
+        "corrina b",
+        "i feel m",
+        "no e de m",
+        "zzzzqq d",
+        "qqqq xxxx d",
     ]
     .map(String::from)
     .to_vec();
