@@ -38,6 +38,9 @@ pub struct Expectation {
     pub content_type: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub facts: Vec<Fact>,
+    /// Response headers (lower-case names) and the exact values they must have.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// One fact about the body. `pointer` (RFC 6901, "" = the whole body) selects a part of the JSON
@@ -121,7 +124,7 @@ fn read_json(path: &Path) -> Result<Value> {
 /// A REST API proxy event as API Gateway sends it to a function behind `resource` (the route
 /// path as the template declares it) on stage `stage`. `path` is the request path without the
 /// stage, percent-encoded as the client sent it; `path_parameters` are API Gateway's decoded
-/// captures.
+/// captures; `extra_headers` are added to the usual browser-like ones.
 pub fn rest_api_event(
     method: &str,
     resource: &str,
@@ -129,6 +132,7 @@ pub fn rest_api_event(
     query: &[(String, String)],
     path_parameters: &serde_json::Map<String, Value>,
     stage: &str,
+    extra_headers: &[(String, String)],
 ) -> Value {
     let (single, multi_query) = if query.is_empty() {
         (Value::Null, Value::Null)
@@ -148,7 +152,7 @@ pub fn rest_api_event(
         }
         (Value::Object(single), Value::Object(multi))
     };
-    let headers = json!({
+    let mut headers = json!({
         "Accept": "application/json, text/html;q=0.9, */*;q=0.8",
         "Accept-Encoding": "gzip, deflate, br",
         "Host": "abcdef1234.execute-api.us-west-1.amazonaws.com",
@@ -158,6 +162,11 @@ pub fn rest_api_event(
         "X-Forwarded-Port": "443",
         "X-Forwarded-Proto": "https"
     });
+    if let Some(map) = headers.as_object_mut() {
+        for (k, v) in extra_headers {
+            map.insert(k.clone(), Value::from(v.as_str()));
+        }
+    }
     let multi: serde_json::Map<String, Value> = headers
         .as_object()
         .into_iter()
@@ -265,7 +274,17 @@ mod tests {
 
     #[test]
     fn events_keep_the_stage_out_of_the_path() {
-        let ev = rest_api_event("GET", "/api", "/api", &[], &serde_json::Map::new(), "dev");
+        let ev = rest_api_event(
+            "GET",
+            "/api",
+            "/api",
+            &[],
+            &serde_json::Map::new(),
+            "dev",
+            &[("Origin".into(), "https://a.example".into())],
+        );
+        assert_eq!(ev["headers"]["Origin"], "https://a.example");
+        assert_eq!(ev["multiValueHeaders"]["Origin"][0], "https://a.example");
         assert_eq!(ev["path"], "/api");
         assert_eq!(ev["requestContext"]["path"], "/dev/api");
         assert_eq!(ev["requestContext"]["stage"], "dev");

@@ -46,6 +46,8 @@ fn router(family: Family) -> axum::Router {
 struct Answer {
     status: u16,
     content_type: String,
+    /// Lower-case header names; several values joined by ", ".
+    headers: std::collections::BTreeMap<String, String>,
     body: Vec<u8>,
 }
 
@@ -65,6 +67,27 @@ async fn invoke(family: Family, event: &Value) -> Answer {
         .or_else(|| payload["multiValueHeaders"]["content-type"][0].as_str())
         .unwrap_or_default()
         .to_string();
+    let mut headers = std::collections::BTreeMap::new();
+    for (name, value) in payload["headers"].as_object().into_iter().flatten() {
+        if let Some(v) = value.as_str() {
+            headers.insert(name.to_ascii_lowercase(), v.to_string());
+        }
+    }
+    for (name, values) in payload["multiValueHeaders"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        let joined: Vec<&str> = values
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if !joined.is_empty() {
+            headers.insert(name.to_ascii_lowercase(), joined.join(", "));
+        }
+    }
     let body = match payload["body"].as_str() {
         None => Vec::new(),
         Some(b) if payload["isBase64Encoded"] == true => base64::engine::general_purpose::STANDARD
@@ -75,16 +98,20 @@ async fn invoke(family: Family, event: &Value) -> Answer {
     Answer {
         status,
         content_type,
+        headers,
         body,
     }
 }
 
-fn sql_value(sql: &str) -> Value {
+/// The single value of `sql` on the built database. A query that fails (a table renamed by a
+/// schema change) is a problem of that event file, reported with the others, not a panic that
+/// hides them.
+fn sql_value(sql: &str) -> Result<Value, String> {
     let conn = rusqlite::Connection::open_with_flags(
         data_dir().join("musicData.sqlite"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
-    .expect("open musicData.sqlite");
+    .map_err(|e| format!("open musicData.sqlite: {e}"))?;
     conn.query_row(sql, [], |row| {
         Ok(match row.get_ref(0)? {
             rusqlite::types::ValueRef::Null => Value::Null,
@@ -96,7 +123,7 @@ fn sql_value(sql: &str) -> Value {
             rusqlite::types::ValueRef::Blob(_) => Value::Null,
         })
     })
-    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    .map_err(|e| format!("{sql}: {e}"))
 }
 
 fn item_value(file: &str, key: &serde_json::Map<String, Value>, pointer: &str) -> Value {
@@ -150,7 +177,7 @@ fn check_fact(fact: &Fact, body: &[u8], json: Option<&Value>) -> Result<(), Stri
     let expected = if let Some(v) = &fact.equals {
         v.clone()
     } else if let Some(sql) = &fact.equals_sql {
-        sql_value(sql)
+        sql_value(sql)?
     } else if let Some(item) = &fact.equals_item {
         item_value(&item.file, &item.key, &item.pointer)
     } else if let Some(n) = fact.len {
@@ -160,7 +187,7 @@ fn check_fact(fact: &Fact, body: &[u8], json: Option<&Value>) -> Result<(), Stri
             Err(format!("{p}: length {:?}, expected {n}", len_of(at)))
         };
     } else if let Some(sql) = &fact.len_sql {
-        let n = sql_value(sql).as_u64().map(|n| n as usize);
+        let n = sql_value(sql)?.as_u64().map(|n| n as usize);
         return if len_of(at) == n {
             Ok(())
         } else {
@@ -245,6 +272,32 @@ async fn check(case: &EventCase, template: &Template) -> Vec<String> {
         if let Err(e) = check_fact(fact, &answer.body, json.as_ref()) {
             problems.push(format!("{name}: {e}"));
         }
+    }
+    for (header, expected) in &case.expect.headers {
+        match answer.headers.get(header) {
+            Some(got) if got == expected => {}
+            got => problems.push(format!(
+                "{name}: header {header} is {got:?}, expected {expected:?}"
+            )),
+        }
+    }
+    // Whatever the route and the outcome: nosniff, and a caching policy.
+    if answer
+        .headers
+        .get("x-content-type-options")
+        .map(String::as_str)
+        != Some("nosniff")
+    {
+        problems.push(format!("{name}: no X-Content-Type-Options: nosniff"));
+    }
+    if !answer.headers.contains_key("cache-control") {
+        problems.push(format!("{name}: no Cache-Control"));
+    }
+    if answer.status >= 400
+        && answer.headers.get("cache-control").map(String::as_str) != Some("no-store")
+        && case.family != Family::Web
+    {
+        problems.push(format!("{name}: an API error must be no-store"));
     }
     problems
 }

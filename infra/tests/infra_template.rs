@@ -42,9 +42,14 @@ fn the_api_declares_exactly_the_catalogue_routes() {
             }
             declared.insert((r.method.clone(), r.path.clone()));
         }
+        // Every route is declared ANY, so that OPTIONS (a CORS preflight), HEAD and wrong methods
+        // reach the function and get the answers the local server gives.
         let served: BTreeSet<(String, String)> = routes_of(family)
             .iter()
-            .map(|r| (r.method.to_ascii_uppercase(), apigw_path(r.path)))
+            .map(|r| {
+                assert_eq!(r.method, "GET", "the catalogue lists reads only");
+                ("ANY".to_string(), apigw_path(r.path))
+            })
             .collect();
         for missing in served.difference(&declared) {
             problems.push(format!(
@@ -394,12 +399,7 @@ fn stage_region_and_outputs_match_the_original_deployment() {
     // Unknown paths answer like the functions' fallback: JSON 404 with the status repeated.
     let missing = &api["Properties"]["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"];
     assert_eq!(missing["StatusCode"], 404);
-    let body: Value = serde_json::from_str(
-        missing["ResponseTemplates"]["application/json"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let body = gateway_body(missing);
     assert_eq!(body["status"], 404);
     assert!(body["error"].is_string());
     // lambda_http would otherwise hand the routers /dev/api/...; the events test proves it.
@@ -443,4 +443,251 @@ fn stage_region_and_outputs_match_the_original_deployment() {
     let samconfig = std::fs::read_to_string(repo_root().join("infra/samconfig.toml")).unwrap();
     assert!(samconfig.contains("region = \"us-west-1\""));
     assert!(samconfig.contains("capabilities = \"CAPABILITY_IAM\""));
+}
+
+fn api_properties(t: &Template) -> Value {
+    let apis = t.resources_of_type("AWS::Serverless::Api");
+    assert_eq!(apis.len(), 1, "one API");
+    apis[0].1["Properties"].clone()
+}
+
+/// A parameter's declaration.
+fn parameter<'a>(t: &'a Template, name: &str) -> &'a Value {
+    t.root
+        .pointer(&format!("/Parameters/{name}"))
+        .unwrap_or_else(|| panic!("no parameter {name}"))
+}
+
+fn is_ref_to(v: &Value, name: &str) -> bool {
+    v.get("Ref").and_then(Value::as_str) == Some(name)
+}
+
+/// A gateway response's JSON body as a client receives it, with the context variables API
+/// Gateway substitutes replaced by what it puts there (`messageString` is a quoted JSON string).
+fn gateway_body(response: &Value) -> Value {
+    let template = response["ResponseTemplates"]["application/json"]
+        .as_str()
+        .expect("an application/json template");
+    let filled = template.replace("$context.error.messageString", "\"a message\"");
+    assert!(
+        !filled.contains("$context"),
+        "a gateway template may only use messageString (other variables are not JSON-escaped): {template}"
+    );
+    serde_json::from_str(&filled)
+        .unwrap_or_else(|e| panic!("gateway template is not JSON once filled ({e}): {template}"))
+}
+
+/// A flood meets API Gateway's stage throttle (rate and burst as parameters) and each function's
+/// reserved concurrency (a parameter where "0" or "" means unreserved).
+#[test]
+fn a_flood_is_bounded_by_stage_throttling_and_reserved_concurrency() {
+    let t = template();
+    let props = api_properties(&t);
+    let settings = props["MethodSettings"]
+        .as_array()
+        .expect("MethodSettings on the API");
+    let all = settings
+        .iter()
+        .find(|s| s["ResourcePath"] == "/*" && s["HttpMethod"] == "*")
+        .expect("a method setting for every resource and method");
+    assert!(is_ref_to(&all["ThrottlingRateLimit"], "ThrottleRateLimit"));
+    assert!(is_ref_to(
+        &all["ThrottlingBurstLimit"],
+        "ThrottleBurstLimit"
+    ));
+    for (name, sane) in [
+        ("ThrottleRateLimit", 1..=1000),
+        ("ThrottleBurstLimit", 1..=2000),
+    ] {
+        let p = parameter(&t, name);
+        assert_eq!(p["Type"], "Number", "{name}");
+        let default = p["Default"].as_u64().expect("a numeric default");
+        assert!(sane.contains(&default), "{name} default {default}");
+    }
+    let rate = parameter(&t, "ThrottleRateLimit")["Default"]
+        .as_u64()
+        .unwrap();
+    let burst = parameter(&t, "ThrottleBurstLimit")["Default"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        burst >= rate,
+        "the burst bucket holds at least a second of the rate"
+    );
+
+    let reserved = parameter(&t, "ReservedConcurrency");
+    let pattern = reserved["AllowedPattern"].as_str().unwrap();
+    assert!(
+        pattern == "[0-9]*" || pattern == "^[0-9]*$",
+        "digits or empty: {pattern}"
+    );
+    let default: u32 = reserved["Default"].as_str().unwrap().parse().unwrap();
+    assert!((1..=100).contains(&default));
+    // "0" and "" both mean: do not reserve (a small account cannot reserve anything).
+    let unreserved = &t.root["Conditions"]["Unreserved"]["Fn::Or"];
+    let cases: Vec<&Value> = unreserved
+        .as_array()
+        .expect("Unreserved: Fn::Or")
+        .iter()
+        .collect();
+    for empty in ["", "0"] {
+        assert!(
+            cases
+                .iter()
+                .any(|c| c["Fn::Equals"]
+                    == serde_json::json!([{"Ref": "ReservedConcurrency"}, empty])),
+            "Unreserved when ReservedConcurrency is {empty:?}"
+        );
+    }
+    for f in t.functions().unwrap() {
+        let rc = &t.resources()[&f.logical_id]["Properties"]["ReservedConcurrentExecutions"];
+        assert_eq!(
+            rc,
+            &serde_json::json!({"Fn::If": ["Unreserved", {"Ref": "AWS::NoValue"}, {"Ref": "ReservedConcurrency"}]}),
+            "{}",
+            f.logical_id
+        );
+    }
+}
+
+/// What API Gateway answers by itself follows the functions' error contract: JSON
+/// `{"error", "status"}` with the status repeated, CORS so a page can read it, nosniff, never
+/// cached; the path is never echoed.
+#[test]
+fn gateway_answers_are_json_errors_with_cors() {
+    let t = template();
+    let props = api_properties(&t);
+    let responses = props["GatewayResponses"]
+        .as_object()
+        .expect("GatewayResponses on the API");
+    for needed in [
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+        "THROTTLED",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "INTEGRATION_TIMEOUT",
+        "INTEGRATION_FAILURE",
+    ] {
+        assert!(
+            responses.contains_key(needed),
+            "no gateway response {needed}"
+        );
+    }
+    for (kind, response) in responses {
+        let status = response["StatusCode"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{kind}: a fixed StatusCode, so the body can repeat it"));
+        let expected_class = if kind == "DEFAULT_5XX"
+            || kind.starts_with("INTEGRATION")
+            || kind == "API_CONFIGURATION_ERROR"
+        {
+            500..600
+        } else {
+            400..500
+        };
+        assert!(expected_class.contains(&status), "{kind}: {status}");
+        let body = gateway_body(response);
+        assert_eq!(body["status"], status, "{kind}: body status");
+        assert!(body["error"].is_string(), "{kind}: error text");
+        let headers = &response["ResponseParameters"]["Headers"];
+        assert_eq!(
+            headers["Access-Control-Allow-Origin"], "'*'",
+            "{kind}: CORS"
+        );
+        assert_eq!(headers["X-Content-Type-Options"], "'nosniff'", "{kind}");
+        assert_eq!(headers["Cache-Control"], "'no-store'", "{kind}");
+        if status == 429 {
+            let retry = headers["Retry-After"]
+                .as_str()
+                .expect("429 with Retry-After");
+            let secs: u32 = retry.trim_matches('\'').parse().unwrap();
+            assert!(secs >= 1, "{kind}");
+        }
+    }
+    assert_eq!(responses["THROTTLED"]["StatusCode"], 429);
+}
+
+/// Every function logs to a log group of the stack with a retention, and the API writes an
+/// access log (JSON lines) to one too.
+#[test]
+fn every_function_and_the_api_log_with_a_retention() {
+    let t = template();
+    let retention = parameter(&t, "LogRetentionDays");
+    assert_eq!(retention["Type"], "Number");
+    let allowed: Vec<u64> = retention["AllowedValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let default = retention["Default"].as_u64().unwrap();
+    assert!(allowed.contains(&default) && (7..=400).contains(&default));
+    let check_group = |id: &str, what: &str| {
+        let group = t
+            .resources()
+            .get(id)
+            .unwrap_or_else(|| panic!("{what}: no resource {id}"));
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{what}");
+        assert!(
+            is_ref_to(&group["Properties"]["RetentionInDays"], "LogRetentionDays"),
+            "{what}: {id} keeps logs for LogRetentionDays"
+        );
+        assert!(
+            group["Properties"]["LogGroupName"].is_object(),
+            "{what}: a stack-specific name"
+        );
+    };
+    let mut groups = BTreeSet::new();
+    for f in t.functions().unwrap() {
+        let props = &t.resources()[&f.logical_id]["Properties"];
+        let ids = referenced_ids(&props["LoggingConfig"]["LogGroup"]);
+        assert_eq!(ids.len(), 1, "{}: LoggingConfig.LogGroup", f.logical_id);
+        let id = ids.into_iter().next().unwrap();
+        check_group(&id, &f.logical_id);
+        assert!(
+            groups.insert(id),
+            "{}: a log group of its own",
+            f.logical_id
+        );
+    }
+    let props = api_properties(&t);
+    let access = &props["AccessLogSetting"];
+    let ids = referenced_ids(&access["DestinationArn"]);
+    assert_eq!(ids.len(), 1, "the access log's destination");
+    check_group(ids.iter().next().unwrap(), "access log");
+    let format = access["Format"].as_str().expect("an access log format");
+    let sample: Value = serde_json::from_str(&format.replace('$', "x"))
+        .unwrap_or_else(|e| panic!("the access log format is not one JSON object ({e}): {format}"));
+    for needed in [
+        "$context.requestId",
+        "$context.status",
+        "$context.identity.sourceIp",
+        "$context.path",
+    ] {
+        assert!(format.contains(needed), "access log lacks {needed}");
+    }
+    assert!(sample.is_object());
+    // API Gateway needs the account's CloudWatch role before a stage may log: either the stack
+    // sets it (kept on deletion, other APIs may use it) or the deployer says it exists.
+    let role_param = parameter(&t, "ApiGatewayLogsRole");
+    assert_eq!(role_param["Default"], "create");
+    let account = &t.resources()["ApiGatewayAccount"];
+    assert_eq!(account["Type"], "AWS::ApiGateway::Account");
+    assert_eq!(account["DeletionPolicy"], "Retain");
+    let api_id = t.resources_of_type("AWS::Serverless::Api")[0].0.to_string();
+    let depends: Vec<String> = match &t.resources()[&api_id]["DependsOn"] {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let waits_for_account = depends.iter().any(|d| {
+        d == "ApiGatewayAccount" || referenced_ids(&t.resources()[d]).contains("ApiGatewayAccount")
+    });
+    assert!(
+        waits_for_account,
+        "the API waits for the account's CloudWatch role: {depends:?}"
+    );
 }

@@ -24,6 +24,10 @@ struct Args {
     /// HTTP method.
     #[arg(long, default_value = "GET")]
     method: String,
+    /// An extra request header, `Name: value`, repeatable (e.g. `Origin: https://example.org`
+    /// with `Access-Control-Request-Method: GET` for a CORS preflight).
+    #[arg(long = "header")]
+    headers: Vec<String>,
     /// The API stage.
     #[arg(long, default_value = "dev")]
     stage: String,
@@ -48,6 +52,13 @@ fn main() -> Result<()> {
         };
         query.push((k.to_string(), v.to_string()));
     }
+    let mut headers = Vec::new();
+    for h in &args.headers {
+        let Some((k, v)) = h.split_once(':') else {
+            bail!("--header takes 'Name: value', got {h}")
+        };
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
     let event = rest_api_event(
         &args.method.to_ascii_uppercase(),
         &args.resource,
@@ -55,6 +66,7 @@ fn main() -> Result<()> {
         &query,
         &caps,
         &args.stage,
+        &headers,
     );
     let text = serde_json::to_string_pretty(&event)? + "\n";
     match args.out {
