@@ -185,24 +185,30 @@ pub enum LoadError {
     },
 }
 
+/// One title table: every item once, and two ways in (exact title, folded title).
 #[derive(Debug, Default)]
 struct TitleIndex {
-    by_name: HashMap<String, TitleItem>,
-    by_folded: HashMap<String, Vec<TitleItem>>,
+    items: Vec<TitleItem>,
+    by_name: HashMap<String, usize>,
+    by_folded: HashMap<String, Vec<usize>>,
 }
 
 impl TitleIndex {
     fn new(items: Vec<TitleItem>) -> Self {
-        let mut index = TitleIndex::default();
-        for item in items {
-            index
-                .by_folded
+        let mut by_name = HashMap::with_capacity(items.len());
+        let mut by_folded: HashMap<String, Vec<usize>> = HashMap::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            by_folded
                 .entry(item.name_folded.clone())
                 .or_default()
-                .push(item.clone());
-            index.by_name.insert(item.name.clone(), item);
+                .push(i);
+            by_name.insert(item.name.clone(), i);
         }
-        index
+        TitleIndex {
+            items,
+            by_name,
+            by_folded,
+        }
     }
 }
 
@@ -247,13 +253,19 @@ fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, Loa
 }
 
 impl EmbeddedStore {
-    /// Load the three item files from `dir` (normally `data/build/`).
+    /// Load the three item files from `dir` (normally `data/build/`), one thread per file.
     pub fn load(dir: &Path) -> Result<Self, LoadError> {
-        Ok(Self::from_items(
-            read_jsonl(&dir.join(ITEMS_TRACKS))?,
-            read_jsonl(&dir.join(ITEMS_TRACKS_WITH_IDS))?,
-            read_jsonl(&dir.join(ITEMS_ASSIGNMENTS))?,
-        ))
+        let (tracks, track_ids, assignments) = std::thread::scope(|s| {
+            let tracks = s.spawn(|| read_jsonl(&dir.join(ITEMS_TRACKS)));
+            let track_ids = s.spawn(|| read_jsonl(&dir.join(ITEMS_TRACKS_WITH_IDS)));
+            let assignments = read_jsonl(&dir.join(ITEMS_ASSIGNMENTS));
+            (
+                tracks.join().expect("a loader thread panicked"),
+                track_ids.join().expect("a loader thread panicked"),
+                assignments,
+            )
+        });
+        Ok(Self::from_items(tracks?, track_ids?, assignments?))
     }
 
     pub fn from_items(
@@ -309,7 +321,8 @@ impl TrackStore for EmbeddedStore {
         table: TitleTable,
         title: &'a str,
     ) -> BoxFuture<'a, StoreResult<Option<TitleItem>>> {
-        let found = self.index(table).by_name.get(title).cloned();
+        let index = self.index(table);
+        let found = index.by_name.get(title).map(|&i| index.items[i].clone());
         Box::pin(async move { Ok(found) })
     }
 
@@ -318,11 +331,11 @@ impl TrackStore for EmbeddedStore {
         table: TitleTable,
         folded: &'a str,
     ) -> BoxFuture<'a, StoreResult<Vec<TitleItem>>> {
-        let found = self
-            .index(table)
+        let index = self.index(table);
+        let found = index
             .by_folded
             .get(folded)
-            .cloned()
+            .map(|is| is.iter().map(|&i| index.items[i].clone()).collect())
             .unwrap_or_default();
         Box::pin(async move { Ok(found) })
     }
