@@ -1,13 +1,13 @@
 use super::{Family, Route};
 
-/// A track of the shipped data (Fortunate Son, Creedence Clearwater Revival) for the examples.
+/// A track of the shipped catalogue (Fortunate Son, Creedence Clearwater Revival) for the examples.
 pub const ROUTES: &[Route] = &[
     Route {
         family: FAMILY,
         method: "GET",
         path: "/api/v3/search",
-        summary: "Tracks and artists whose names match as the user types: prefix, case- and accent-insensitive, one typo tolerated; ranked exact > prefix > word > typo, then popularity.",
-        example: "/api/v3/search?q=fleetwod%20mac&limit=10",
+        summary: "Tracks and artists matching the words of a title and/or artist names, in any order, as the user types (the last word may be unfinished): case- and accent-insensitive, typos tolerated anywhere in a word; tracks matching more words first, then fewer typos, whole names before partial ones, then popularity.",
+        example: "/api/v3/search?q=fleetwod%20mac%20dre&limit=10",
     },
     Route {
         family: FAMILY,
