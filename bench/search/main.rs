@@ -737,4 +737,25 @@ fn main() {
         );
     }
     println!("\n({hits} hits returned in total)");
+
+    // The slowest queries by CPU time (median of 5 runs each), to show what the tail is made of.
+    let mut slow: Vec<(Duration, &String)> = qs
+        .iter()
+        .map(|q| {
+            let mut t: Vec<Duration> = (0..5)
+                .map(|_| {
+                    let c = cpu_now();
+                    std::hint::black_box(index.search(q, 10));
+                    cpu_now() - c
+                })
+                .collect();
+            t.sort();
+            (t[2], q)
+        })
+        .collect();
+    slow.sort_by_key(|s| std::cmp::Reverse(s.0));
+    println!("\nslowest queries (CPU, median of 5):");
+    for (t, q) in slow.iter().take(12) {
+        println!("  {:>8}  {q:?}", us(*t));
+    }
 }

@@ -39,6 +39,8 @@ pub struct Index {
     sections: [Range<usize>; SECTIONS],
     docs: usize,
     terms: usize,
+    /// See [`DEFER_MIN_POSTINGS`]; tests lower it to drive the shortcut on a small corpus.
+    defer_min: usize,
 }
 
 /// Terms `lo..hi` (consecutive in sorted order) that a query word matched alike. Every word
@@ -201,7 +203,16 @@ impl Index {
             sections,
             docs,
             terms,
+            defer_min: DEFER_MIN_POSTINGS,
         })
+    }
+
+    /// Sets how many postings make a query word "very common" (default 20,000), for tests that
+    /// exercise the shortcut for such words on a small corpus.
+    #[doc(hidden)]
+    pub fn with_common_word_postings(mut self, postings: usize) -> Index {
+        self.defer_min = postings;
+        self
     }
 
     /// Tracks and artists in the index.
@@ -554,7 +565,7 @@ impl Index {
             .max_by_key(|&(i, v)| (*v, std::cmp::Reverse(i)))
             .unwrap_or((0, &0));
         let rest: usize = volume.iter().sum::<usize>() - big_volume;
-        let defer = n >= 2 && big_volume > DEFER_MIN_POSTINGS && rest * 4 < big_volume;
+        let defer = n >= 2 && big_volume > self.defer_min && rest * 4 < big_volume;
         for (i, word_matches) in matches.iter().enumerate() {
             if defer && i == big {
                 continue;

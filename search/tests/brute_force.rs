@@ -383,6 +383,52 @@ fn hand_picked_queries_agree() {
     }
 }
 
+/// The shortcuts taken for small limits (one-word queries stopping after the names that start
+/// with the word; a common word checked through the other words' docs, then only the first
+/// docs of each of its terms) give exactly the brute force's first hits. The corpus is small,
+/// so "common" is set to any word with more than 2 postings.
+#[test]
+fn shortcuts_agree_with_brute_force() {
+    let (index, docs) = corpus();
+    let index = index.with_common_word_postings(2);
+    let queries = [
+        "d",
+        "qu",
+        "l",
+        "the",
+        "t",
+        "queen d",
+        "fleetwood d",
+        "mac d",
+        "queen l",
+        "zzzz l",
+        "zzzz d",
+        "qqqq t",
+        "beyonce c",
+        "love l",
+        "the b",
+        "rock n r",
+        "jay z",
+        "a h",
+        "dreams t",
+        "hey j",
+        "wonderwall o",
+        "qeen l",
+        "drems f",
+    ];
+    for q in queries {
+        for limit in [1, 2, 3, 5] {
+            let want: Vec<_> = brute_force(&docs, q).into_iter().take(limit).collect();
+            let got: Vec<_> = index
+                .search(q, limit)
+                .into_iter()
+                .map(|h| (h.target, h.matched, h.words, h.typos, h.complete))
+                .collect();
+            assert_eq!(got, want, "query {q:?} limit {limit}");
+        }
+    }
+}
+
 /// A random edit somewhere in the word: substitute, delete, insert, or swap two neighbours.
 fn typo(rng: &mut Xoshiro256PlusPlus, word: &str) -> String {
     let mut c: Vec<char> = word.chars().collect();

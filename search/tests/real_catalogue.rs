@@ -251,6 +251,12 @@ fn shortcuts_do_not_change_the_first_hits() {
         "no e de m",
         "zzzzqq d",
         "qqqq xxxx d",
+        // Last words common as word starts but rare as whole words: the page needs docs
+        // holding only them, beyond the whole-word ones.
+        "qqqq th",
+        "constnce th",
+        "zzzzqq ch",
+        "corrina sh",
     ]
     .map(String::from)
     .to_vec();
