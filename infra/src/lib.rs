@@ -1,8 +1,11 @@
 //! What the checks of the SAM deployment need, kept out of the function crates: reading
 //! `infra/template.yaml` as plain data (CloudFormation short tags included), the API Gateway
 //! event files of `infra/events/` with their recorded expectations, and a minimal Lambda runtime
-//! API used to time a function binary from process start to its first answered request.
+//! API used to time a function binary from process start to its first answered request, and the
+//! check of a function's answer to an event file (`check`), shared by the in-process test and the
+//! container run (`infra-sam-check`).
 
+pub mod check;
 pub mod events;
 pub mod runtime_api;
 pub mod template;
