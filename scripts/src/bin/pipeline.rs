@@ -11,6 +11,9 @@ use music_shared::items;
 use music_shared::kmeans::KMeansConfig;
 use music_shared::FEATURES;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Cluster Spotify tracks the way the original Music_ML project did (clean, ratio-scale, elbow,
 /// K-Means k=10) and write the stores every route family reads.
 ///
