@@ -44,8 +44,8 @@ pub struct Neighbours {
     pub group: Vec<u32>,
     /// Release year of each track, 0 if unknown.
     pub year: Vec<u16>,
-    /// Popularity (0-100) of each track.
-    pub popularity: Vec<f32>,
+    /// Popularity (0-100, whole numbers in the Kaggle data) of each track.
+    pub popularity: Vec<u8>,
     /// Track numbers ordered by (cluster, track).
     pub order: Vec<u32>,
     /// The nine clustering features of `order[i]`, at `packed[9 * i .. 9 * i + 9]`.
@@ -55,7 +55,7 @@ pub struct Neighbours {
 }
 
 const MAGIC: &[u8; 4] = b"MMNB";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const DIMS: usize = 9;
 
 impl Neighbours {
@@ -77,7 +77,7 @@ impl Neighbours {
         cluster: Vec<u8>,
         group: Vec<u32>,
         year: Vec<u16>,
-        popularity: Vec<f32>,
+        popularity: Vec<u8>,
         features: &[[f64; DIMS]],
         k: usize,
     ) -> Neighbours {
@@ -108,7 +108,7 @@ impl Neighbours {
     pub fn to_bytes(&self) -> Vec<u8> {
         let n = self.len();
         let mut out =
-            Vec::with_capacity(16 + n * (1 + 4 + 2 + 4 + 4 + 4 * DIMS) + 8 * self.runs.len());
+            Vec::with_capacity(20 + n * (1 + 1 + 2 + 4 + 4 + 4 * DIMS) + 4 * self.runs.len());
         out.extend_from_slice(MAGIC);
         for v in [VERSION, n as u32, self.k() as u32, 0] {
             out.extend_from_slice(&v.to_le_bytes());
@@ -118,9 +118,9 @@ impl Neighbours {
         out.extend_from_slice(bytemuck::cast_slice(&self.packed));
         out.extend_from_slice(bytemuck::cast_slice(&self.order));
         out.extend_from_slice(bytemuck::cast_slice(&self.group));
-        out.extend_from_slice(bytemuck::cast_slice(&self.popularity));
         out.extend_from_slice(bytemuck::cast_slice(&self.runs));
         out.extend_from_slice(bytemuck::cast_slice(&self.year));
+        out.extend_from_slice(&self.popularity);
         out.extend_from_slice(&self.cluster);
         out
     }
@@ -141,7 +141,7 @@ impl Neighbours {
                 expected: VERSION,
             });
         }
-        let sizes = [n * DIMS * 4, n * 4, n * 4, n * 4, (k + 1) * 4, n * 2, n];
+        let sizes = [n * DIMS * 4, n * 4, n * 4, (k + 1) * 4, n * 2, n, n];
         let expected: usize = 20 + sizes.iter().sum::<usize>();
         if bytes.len() != expected {
             return Err(BlobError::Shape {
@@ -161,9 +161,9 @@ impl Neighbours {
         let packed: Vec<f32> = bytemuck::pod_collect_to_vec(take(sizes[0]));
         let order: Vec<u32> = bytemuck::pod_collect_to_vec(take(sizes[1]));
         let group: Vec<u32> = bytemuck::pod_collect_to_vec(take(sizes[2]));
-        let popularity: Vec<f32> = bytemuck::pod_collect_to_vec(take(sizes[3]));
-        let runs: Vec<u32> = bytemuck::pod_collect_to_vec(take(sizes[4]));
-        let year: Vec<u16> = bytemuck::pod_collect_to_vec(take(sizes[5]));
+        let runs: Vec<u32> = bytemuck::pod_collect_to_vec(take(sizes[3]));
+        let year: Vec<u16> = bytemuck::pod_collect_to_vec(take(sizes[4]));
+        let popularity = take(sizes[5]).to_vec();
         let cluster = take(sizes[6]).to_vec();
         let nb = Neighbours {
             cluster,
@@ -200,9 +200,7 @@ impl Neighbours {
         if self.cluster.iter().any(|&c| c as usize >= self.k()) {
             return bad("a cluster number is out of range".into());
         }
-        if self.packed.iter().any(|v| !v.is_finite())
-            || self.popularity.iter().any(|v| !v.is_finite())
-        {
+        if self.packed.iter().any(|v| !v.is_finite()) {
             return bad("a feature is not finite".into());
         }
         Ok(())
@@ -219,7 +217,7 @@ mod tests {
             vec![1, 0, 1, 2, 0],
             vec![0, 1, 0, 3, 4],
             vec![1999, 0, 2001, 1975, 2020],
-            vec![50.0, 10.0, 0.0, 99.0, 31.0],
+            vec![50, 10, 0, 99, 31],
             &features,
             3,
         )

@@ -400,7 +400,7 @@ fn neighbours(o: &Outcome) -> Neighbours {
             .collect(),
         o.rows
             .iter()
-            .map(|r| r.clean.track.popularity as f32)
+            .map(|r| r.clean.track.popularity.round().clamp(0.0, 255.0) as u8)
             .collect(),
         &features,
         o.clusters.len(),
