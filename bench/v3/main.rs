@@ -1,87 +1,399 @@
-//! v3 latency benchmark, in-process (the router called directly, JSON bodies included), on the
-//! shipped data and on a resampled ~600k-track database, each against a baseline in the same run:
+//! v3 latency benchmark on the shipped catalogue (`data/build/musicData.sqlite`), through a real
+//! local HTTP server, with the same router called in process as the baseline of the same run.
 //!
-//! * search: the in-memory index vs. SQLite FTS5 with the trigram tokenizer over the same names
-//!   (substring candidates ranked by popularity in SQL; it cannot forgive typos, so it does less);
-//! * recommendations: the in-memory scan vs. reading the cluster's features from SQLite per request.
+//! * The app: `music_v3::router` wrapped by `music_http::finish_with` with the local server's
+//!   request time limit, which is what `music_local::app` does to the v3 routes (it also merges
+//!   the v1, v2 and web routers, which `music-v3` cannot depend on). Served with `axum::serve` on
+//!   127.0.0.1:0 by a multi-thread Tokio runtime (one worker per core, like `music-ml-serve`).
+//! * Clients: N concurrent keep-alive HTTP/1.1 connections (default 8, plus a 1-connection pass),
+//!   closed loop, on their own thread; each request is timed from its write to the last byte of
+//!   its answer. A small layer around the app measures the server's thread CPU time spent on each
+//!   request (every poll of the response future: routing, edge layers, handler, JSON) and returns
+//!   it in a header, so the CPU column is the server's own work, whatever the load.
+//! * Baseline: the same router through `tower::ServiceExt::oneshot` on one thread (no sockets),
+//!   wall and thread CPU per request, body read whole.
+//! * Search queries are seeded and built from real rows: prefixes of titles and artist names,
+//!   title words with artist words (either order), two or three words, one word in three gets a
+//!   typo anywhere (substitution, deletion, insertion, swap), plus the issue's examples.
+//!   Recommendations: random seed tracks, n=10, scope=cluster and scope=all.
 //!
-//! Run: `cargo bench -p music-v3 --bench v3` (add `-- --quick` for fewer requests). Not part of
-//! ./scripts/test. Figures go to bench/results/v3.md.
+//! Run: `cargo bench -p music-v3 --bench v3 -- --help`. Figures go to bench/results/v3.md.
+//! Not part of ./scripts/test. Every figure is taken on whatever the machine is doing.
 
-use std::path::{Path, PathBuf};
+use std::convert::Infallible;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::Request;
-use music_shared::{fold_name, FEATURES};
+use axum::http::{HeaderValue, Request};
+use axum::response::Response;
+use music_shared::fold_name;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
-const RESAMPLED_TRACKS: usize = 600_000;
-const SEED: u64 = 42;
+const SEED: u64 = 11;
+const CPU_HEADER: &str = "x-bench-server-cpu-ns";
+/// `music_local::Limits::default().request_timeout`.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+const HELP: &str = "\
+v3 search and recommendation latency through a local HTTP server (8 keep-alive clients), with
+the same router called in process as the baseline, on the shipped catalogue.
+
+Usage: cargo bench -p music-v3 --bench v3 -- [OPTIONS]
+
+Options:
+  --db PATH        SQLite file to serve [default: data/build/musicData.sqlite of the checkout]
+  --requests N     requests per workload and pass [default: 3000]
+  --clients N      concurrent keep-alive connections of the main pass [default: 8]
+  --quick          500 requests per workload
+  -h, --help       this text
+
+Prints markdown tables (p50/p99/max wall, p50/p99 CPU per request) for bench/results/v3.md.";
+
+// ---------- clocks and statistics ----------
+
+/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`): unlike wall time it leaves out
+/// the time the scheduler gave to other processes, which on a shared 2-core machine is most of
+/// the wall-clock tail.
+fn thread_cpu() -> Duration {
+    clock(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
-struct Stats {
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
-    cpu_p50: Duration,
-    cpu_p99: Duration,
-    n: usize,
+/// CPU time of the whole process (server workers and clients together).
+fn process_cpu() -> Duration {
+    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
-/// CPU time of this thread: unlike wall time, it does not count time the scheduler gave to
-/// other processes, which on a shared 2-core machine dominates wall-clock p99.
-fn cpu_now() -> Duration {
+fn clock(id: libc::clockid_t) -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime only writes into the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    unsafe { libc::clock_gettime(id, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// Runs `f` once, returning (wall, cpu).
-fn timed<T>(f: impl FnOnce() -> T) -> (Duration, Duration) {
-    let (w, c) = (Instant::now(), cpu_now());
-    std::hint::black_box(f());
-    (w.elapsed(), cpu_now() - c)
+/// One timed request: wall time at the caller, CPU time (the server's own, for HTTP), status.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall: Duration,
+    cpu: Duration,
+    ok: bool,
 }
 
-fn stats(v: Vec<(Duration, Duration)>) -> Stats {
-    let pick = |mut xs: Vec<Duration>| {
-        xs.sort();
-        let at = |q: f64| xs[((xs.len() as f64 * q).ceil() as usize).clamp(1, xs.len()) - 1];
-        (at(0.50), at(0.99), *xs.last().unwrap())
-    };
-    let (p50, p99, max) = pick(v.iter().map(|x| x.0).collect());
-    let (cpu_p50, cpu_p99, _) = pick(v.iter().map(|x| x.1).collect());
+struct Stats {
+    n: usize,
+    errors: usize,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    cpu_p50: Duration,
+    cpu_p99: Duration,
+}
+
+fn quantiles(mut xs: Vec<Duration>) -> (Duration, Duration, Duration) {
+    xs.sort();
+    let at = |q: f64| xs[((xs.len() as f64 * q).ceil() as usize).clamp(1, xs.len()) - 1];
+    (at(0.50), at(0.99), *xs.last().expect("at least one sample"))
+}
+
+fn stats(v: &[Sample]) -> Stats {
+    let (p50, p99, max) = quantiles(v.iter().map(|s| s.wall).collect());
+    let (cpu_p50, cpu_p99, _) = quantiles(v.iter().map(|s| s.cpu).collect());
     Stats {
+        n: v.len(),
+        errors: v.iter().filter(|s| !s.ok).count(),
         p50,
         p99,
         max,
         cpu_p50,
         cpu_p99,
-        n: v.len(),
     }
 }
 
-fn us(d: Duration) -> String {
-    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1e3)
 }
 
-fn row(what: &str, s: &Stats) {
-    let cells = [s.p50, s.p99, s.max, s.cpu_p50, s.cpu_p99]
-        .map(us)
-        .join(" | ");
-    println!("| {what} | {} | {cells} |", s.n);
+/// One table row; `extra` is the throughput / process-CPU cell.
+fn row(what: &str, path: &str, s: &Stats, extra: &str) {
+    println!(
+        "| {what} | {path} | {} | {} | {} | {} | {} | {} | {} | {extra} |",
+        s.n,
+        s.errors,
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.max),
+        ms(s.cpu_p50),
+        ms(s.cpu_p99)
+    );
 }
+
+// ---------- the server-side CPU layer ----------
+
+/// Wraps the app: sums the thread CPU time of every poll of each request's future (so it stays
+/// right if the runtime moves the task between workers) and returns it in [`CPU_HEADER`].
+#[derive(Clone)]
+struct CpuLayer;
+
+impl<S> tower::Layer<S> for CpuLayer {
+    type Service = CpuService<S>;
+    fn layer(&self, inner: S) -> CpuService<S> {
+        CpuService(inner)
+    }
+}
+
+#[derive(Clone)]
+struct CpuService<S>(S);
+
+impl<S> tower::Service<Request<Body>> for CpuService<S>
+where
+    S: tower::Service<Request<Body>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = CpuTimed<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let start = thread_cpu();
+        let inner = Box::pin(self.0.call(req));
+        CpuTimed {
+            inner,
+            cpu: thread_cpu() - start,
+        }
+    }
+}
+
+struct CpuTimed<F> {
+    inner: Pin<Box<F>>,
+    cpu: Duration,
+}
+
+impl<F, E> Future for CpuTimed<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let start = thread_cpu();
+        let polled = self.inner.as_mut().poll(cx);
+        self.cpu += thread_cpu() - start;
+        match polled {
+            Poll::Ready(Ok(mut res)) => {
+                let ns = u64::try_from(self.cpu.as_nanos()).unwrap_or(u64::MAX);
+                res.headers_mut().insert(CPU_HEADER, HeaderValue::from(ns));
+                Poll::Ready(Ok(res))
+            }
+            other => other,
+        }
+    }
+}
+
+/// The v3 routes as `music_local::app` serves them, plus the CPU layer outermost.
+fn app(state: music_v3::AppState) -> axum::Router {
+    music_http::finish_with(
+        music_v3::router(state),
+        &music_http::EdgeOptions {
+            request_timeout: Some(REQUEST_TIMEOUT),
+        },
+    )
+    .layer(CpuLayer)
+}
+
+// ---------- a minimal keep-alive HTTP/1.1 client ----------
+
+/// One connection. Written here rather than pulling an HTTP client into music-v3's
+/// dev-dependencies; it reads `Content-Length` and chunked bodies, which is all axum sends.
+struct Client {
+    stream: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+impl Client {
+    async fn connect(addr: std::net::SocketAddr) -> std::io::Result<Client> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Client {
+            stream,
+            buf: Vec::with_capacity(1 << 16),
+        })
+    }
+
+    async fn fill(&mut self) -> std::io::Result<()> {
+        let mut chunk = [0u8; 16384];
+        let n = self.stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "server closed the connection",
+            ));
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(())
+    }
+
+    /// GET `uri`; returns (status, server CPU from the header, body length).
+    async fn get(&mut self, uri: &str) -> std::io::Result<(u16, Duration, usize)> {
+        let req = format!("GET {uri} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: v3-bench\r\n\r\n");
+        self.stream.write_all(req.as_bytes()).await?;
+        let head_end = loop {
+            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
+                break i + 4;
+            }
+            self.fill().await?;
+        };
+        let head = String::from_utf8_lossy(&self.buf[..head_end]).into_owned();
+        let bad =
+            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+        let status: u16 = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("no status line"))?;
+        let (mut length, mut chunked, mut cpu) = (None, false, Duration::ZERO);
+        for line in head.lines().skip(1) {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+            match name.as_str() {
+                "content-length" => length = value.parse::<usize>().ok(),
+                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                n if n == CPU_HEADER => {
+                    cpu = Duration::from_nanos(value.parse().map_err(|_| bad("cpu header"))?)
+                }
+                _ => {}
+            }
+        }
+        self.buf.drain(..head_end);
+        let body = if chunked {
+            let mut total = 0;
+            loop {
+                let line_end = loop {
+                    if let Some(i) = find(&self.buf, b"\r\n") {
+                        break i;
+                    }
+                    self.fill().await?;
+                };
+                let size_text = String::from_utf8_lossy(&self.buf[..line_end]).into_owned();
+                let size =
+                    usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+                        .map_err(|_| bad("chunk size"))?;
+                while self.buf.len() < line_end + 2 + size + 2 {
+                    self.fill().await?;
+                }
+                self.buf.drain(..line_end + 2 + size + 2);
+                total += size;
+                if size == 0 {
+                    break total;
+                }
+            }
+        } else {
+            let len = length.ok_or_else(|| bad("neither Content-Length nor chunked"))?;
+            while self.buf.len() < len {
+                self.fill().await?;
+            }
+            self.buf.drain(..len);
+            len
+        };
+        Ok((status, cpu, body))
+    }
+}
+
+/// Every URI once, over `clients` keep-alive connections in a closed loop (each client takes the
+/// next URI as soon as it has its answer). Returns the samples and the process CPU and wall time
+/// the pass took.
+fn http_pass(
+    rt: &tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+    uris: &Arc<Vec<String>>,
+    clients: usize,
+) -> (Vec<Sample>, Duration, Duration) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let (cpu0, wall0) = (process_cpu(), Instant::now());
+    let samples = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..clients {
+            let (next, uris) = (next.clone(), uris.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut client = Client::connect(addr).await.expect("connect");
+                let mut out = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(uri) = uris.get(i) else { break };
+                    let t = Instant::now();
+                    let (status, cpu, len) = client.get(uri).await.expect("request");
+                    std::hint::black_box(len);
+                    out.push(Sample {
+                        wall: t.elapsed(),
+                        cpu,
+                        ok: status == 200,
+                    });
+                }
+                out
+            }));
+        }
+        let mut all = Vec::with_capacity(uris.len());
+        for t in tasks {
+            all.extend(t.await.expect("client task"));
+        }
+        all
+    });
+    (samples, process_cpu() - cpu0, wall0.elapsed())
+}
+
+/// Every URI once through the router in process, one at a time.
+fn oneshot_pass(rt: &tokio::runtime::Runtime, app: &axum::Router, uris: &[String]) -> Vec<Sample> {
+    uris.iter()
+        .map(|uri| {
+            let (t, c) = (Instant::now(), thread_cpu());
+            let ok = rt.block_on(async {
+                let res = app
+                    .clone()
+                    .oneshot(
+                        Request::get(uri.as_str())
+                            .body(Body::empty())
+                            .expect("request"),
+                    )
+                    .await
+                    .unwrap_or_else(|e: Infallible| match e {});
+                let ok = res.status().is_success();
+                let body = axum::body::to_bytes(res.into_body(), 64 << 20)
+                    .await
+                    .expect("body");
+                std::hint::black_box(body.len());
+                ok
+            });
+            Sample {
+                wall: t.elapsed(),
+                cpu: thread_cpu() - c,
+                ok,
+            }
+        })
+        .collect()
+}
+
+// ---------- workloads from the real rows ----------
 
 fn enc(q: &str) -> String {
     q.bytes()
@@ -95,374 +407,270 @@ fn enc(q: &str) -> String {
         .collect()
 }
 
-/// Time every URI through the router, after one warm-up pass.
-fn time_router(rt: &tokio::runtime::Runtime, app: &axum::Router, uris: &[String]) -> Stats {
-    let call = |uri: &str| {
-        rt.block_on(async {
-            let res = app
-                .clone()
-                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-                .await
-                .unwrap();
-            assert!(res.status().is_success(), "{uri}: {}", res.status());
-            axum::body::to_bytes(res.into_body(), 64 << 20)
-                .await
-                .unwrap()
-                .len()
-        })
-    };
-    for u in uris.iter().take(200) {
-        call(u);
-    }
-    stats(uris.iter().map(|u| timed(|| call(u))).collect())
+/// Words a person would type for a name: folded, split on anything but letters and digits.
+fn words_of(name: &str) -> Vec<String> {
+    fold_name(name)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
-/// Queries a user might type: prefixes of real names (2..12 chars), the same with one typo,
-/// and the issue's examples.
-fn search_queries(conn: &Connection, count: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<String> {
-    let titles: Vec<String> = conn
-        .prepare("SELECT name_folded FROM tracks")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let artists: Vec<String> = conn
-        .prepare("SELECT artists_folded FROM Clean_Artists")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut out = vec![
-        "fleetwod mac".to_string(),
-        "beyonce".into(),
-        "crazy in lov".into(),
-    ];
-    while out.len() < count {
-        let pool = if rng.gen_bool(0.5) { &titles } else { &artists };
-        let name: Vec<char> = pool[rng.gen_range(0..pool.len())].chars().collect();
-        let len = rng.gen_range(2..=12).min(name.len());
-        let mut q: Vec<char> = name[..len].to_vec();
-        if len >= 5 && rng.gen_bool(0.4) {
-            let at = rng.gen_range(1..len);
-            match rng.gen_range(0..3) {
-                0 => {
-                    q.remove(at);
-                }
-                1 => q.insert(at, 'x'),
-                _ => q[at] = 'z',
-            }
+/// One slip of the fingers somewhere in `w`: a wrong letter, a missing or extra one, or two
+/// neighbours swapped. Words of one or two characters are left alone.
+fn with_typo(rng: &mut Xoshiro256PlusPlus, w: &str) -> String {
+    let mut c: Vec<char> = w.chars().collect();
+    if c.len() < 3 {
+        return w.to_owned();
+    }
+    let i = rng.gen_range(0..c.len());
+    let letter = char::from(b"abcdefghijklmnopqrstuvwxyz"[rng.gen_range(0..26)]);
+    match rng.gen_range(0..4) {
+        0 => c[i] = letter,
+        1 => {
+            c.remove(i);
         }
-        let q: String = q.into_iter().collect();
+        2 => c.insert(i, letter),
+        _ => {
+            let i = i.min(c.len() - 2);
+            c.swap(i, i + 1);
+        }
+    }
+    c.into_iter().collect()
+}
+
+struct Row {
+    id: String,
+    title: Vec<String>,
+    artist: Vec<String>,
+}
+
+fn read_rows(conn: &Connection) -> Vec<Row> {
+    let mut st = conn
+        .prepare("SELECT id, name, artists FROM tracks ORDER BY track")
+        .expect("tracks table");
+    st.query_map([], |r| {
+        let artists: String = r.get(2)?;
+        let artists: Vec<String> = serde_json::from_str(&artists).unwrap_or_default();
+        Ok(Row {
+            id: r.get(0)?,
+            title: words_of(&r.get::<_, String>(1)?),
+            artist: artists.first().map(|a| words_of(a)).unwrap_or_default(),
+        })
+    })
+    .expect("query")
+    .map(|r| r.expect("row"))
+    .collect()
+}
+
+/// Queries as people type them into the search box, seeded.
+fn search_queries(rows: &[Row], count: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<String> {
+    let mut out: Vec<String> = [
+        "fleetwod mac dre",
+        "bohemian rhapsody queen",
+        "purple rain",
+        "wonderwall",
+        "yesterday beatles",
+        "beyonce",
+        "kendrick lamar",
+        "a",
+    ]
+    .map(String::from)
+    .to_vec();
+    while out.len() < count {
+        let r = &rows[rng.gen_range(0..rows.len())];
+        if r.title.is_empty() {
+            continue;
+        }
+        let mut q: Vec<String> = match rng.gen_range(0..10) {
+            // Still typing a title or an artist's name: its first 1..15 characters.
+            0..=2 => {
+                let whole = if rng.gen_bool(0.35) && !r.artist.is_empty() {
+                    r.artist.join(" ")
+                } else {
+                    r.title.join(" ")
+                };
+                let keep = rng.gen_range(1..=15);
+                vec![whole
+                    .chars()
+                    .take(keep)
+                    .collect::<String>()
+                    .trim_end()
+                    .to_owned()]
+            }
+            // Two or three title words, then an artist word.
+            3..=5 => {
+                let n = rng.gen_range(1..=2);
+                let mut q: Vec<String> = r.title.iter().take(n).cloned().collect();
+                q.extend(r.artist.first().cloned());
+                q
+            }
+            // The artist first, then a title word or two.
+            6..=7 => {
+                let mut q: Vec<String> = r.artist.iter().take(2).cloned().collect();
+                q.extend(r.title.iter().take(rng.gen_range(1..=2)).cloned());
+                q
+            }
+            // The whole title (up to three words).
+            _ => r.title.iter().take(3).cloned().collect(),
+        };
+        q.retain(|w| !w.is_empty());
+        if q.is_empty() {
+            continue;
+        }
+        // Half the multi-word queries are sent while the last word is still being typed.
+        if q.len() > 1 && rng.gen_bool(0.5) {
+            let last = q.last_mut().expect("non-empty");
+            let keep = rng.gen_range(1..=last.chars().count());
+            *last = last.chars().take(keep).collect();
+        }
+        if rng.gen_bool(1.0 / 3.0) {
+            let i = rng.gen_range(0..q.len());
+            q[i] = with_typo(rng, &q[i]);
+        }
+        let q = q.join(" ");
         if !fold_name(&q).is_empty() {
             out.push(q);
         }
     }
+    out.shuffle(rng);
     out
 }
 
-fn search_uris(queries: &[String]) -> Vec<String> {
-    queries
-        .iter()
-        .map(|q| format!("/api/v3/search?q={}&limit=10", enc(q)))
-        .collect()
+// ---------- main ----------
+
+struct Options {
+    db: PathBuf,
+    requests: usize,
+    clients: usize,
 }
 
-fn recommendation_uris(
-    conn: &Connection,
-    count: usize,
-    scope: &str,
-    rng: &mut Xoshiro256PlusPlus,
-) -> Vec<String> {
-    let ids: Vec<String> = conn
-        .prepare("SELECT id FROM tracks")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    (0..count)
-        .map(|_| {
-            format!(
-                "/api/v3/tracks/{}/recommendations?n=10&scope={scope}",
-                ids[rng.gen_range(0..ids.len())]
-            )
-        })
-        .collect()
-}
-
-/// Baseline search: an FTS5 trigram table over the same folded names, built in memory.
-fn fts5_baseline(db: &Path, queries: &[String]) -> Stats {
-    let conn = Connection::open_in_memory().unwrap();
-    conn.execute("ATTACH DATABASE ?1 AS src", [db.to_str().unwrap()])
-        .unwrap();
-    conn.execute_batch(
-        "CREATE VIRTUAL TABLE names USING fts5(name, kind UNINDEXED, ref UNINDEXED, popularity UNINDEXED, tokenize = 'trigram');
-         INSERT INTO names SELECT name_folded, 'track', id, popularity FROM src.tracks;
-         INSERT INTO names SELECT artists_folded, 'artist', artists, popularity FROM src.Clean_Artists;",
-    )
-    .unwrap();
-    // Trigram MATCH needs 3+ characters; shorter queries use the same index through LIKE.
-    let mut by_match = conn.prepare("SELECT ref, kind, name FROM names WHERE names MATCH ?1 ORDER BY popularity DESC LIMIT 10").unwrap();
-    let mut by_like = conn.prepare("SELECT ref, kind, name FROM names WHERE name LIKE ?1 ORDER BY popularity DESC LIMIT 10").unwrap();
-    let mut times = Vec::with_capacity(queries.len());
-    for q in queries {
-        let q = fold_name(q);
-        times.push(timed(|| {
-            if q.chars().count() >= 3 {
-                by_match
-                    .query_map([format!("\"{}\"", q.replace('"', "\"\""))], |r| {
-                        r.get::<_, String>(0)
-                    })
-                    .unwrap()
-                    .count()
-            } else {
-                by_like
-                    .query_map([format!("{}%", q.replace(['%', '_'], ""))], |r| {
-                        r.get::<_, String>(0)
-                    })
-                    .unwrap()
-                    .count()
-            }
-        }));
-    }
-    stats(times)
-}
-
-/// Baseline recommendations: read the cluster's (or all) features from SQLite per request.
-fn sqlite_recommend_baseline(db: &Path, uris: &[String]) -> Stats {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let cols = FEATURES.join(", ");
-    let mut seed_q = conn
-        .prepare(&format!("SELECT cluster, {cols} FROM tracks WHERE id = ?1"))
-        .unwrap();
-    let mut pool_q = conn
-        .prepare(&format!(
-            "SELECT id, {cols} FROM tracks WHERE cluster = ?1 OR ?2"
-        ))
-        .unwrap();
-    let mut times = Vec::with_capacity(uris.len());
-    for u in uris {
-        let id = u.split('/').nth(4).unwrap();
-        let all = u.ends_with("scope=all");
-        times.push(timed(|| {
-            let (cluster, f): (i64, Vec<f64>) = seed_q
-                .query_row([id], |r| {
-                    Ok((r.get(0)?, (1..=9).map(|k| r.get(k).unwrap()).collect()))
-                })
-                .unwrap();
-            let mut best: Vec<(f64, String)> = pool_q
-                .query_map(params![cluster, all], |r| {
-                    let d: f64 = (0..9)
-                        .map(|k| (r.get::<_, f64>(k + 1).unwrap() - f[k]).powi(2))
-                        .sum();
-                    Ok((d, r.get::<_, String>(0)?))
-                })
-                .unwrap()
-                .map(Result::unwrap)
-                .filter(|(_, i)| i != id)
-                .collect();
-            let k = 10.min(best.len());
-            best.select_nth_unstable_by(k.saturating_sub(1), |a, b| a.0.partial_cmp(&b.0).unwrap());
-            best.truncate(k);
-            best
-        }));
-    }
-    stats(times)
-}
-
-/// A copy of the shipped database whose tracks table holds `n` tracks resampled from the
-/// shipped ones: features jittered by up to ±0.02 (clamped to [0, 1]), the cluster re-assigned
-/// to the nearest centroid, a title extended by a word of another title, a fresh 22-character id.
-fn build_resampled(src: &Path, out: &Path, n: usize) {
-    if out.exists() {
-        std::fs::remove_file(out).unwrap();
-    }
-    std::fs::copy(src, out).unwrap();
-    let mut conn = Connection::open(out).unwrap();
-    let cols = [
-        "id",
-        "name",
-        "artists",
-        "artist_ids",
-        "genres",
-        "year",
-        "release_date",
-        "popularity",
-        "explicit",
-        "duration_ms",
-        "key",
-        "mode",
-        "danceability",
-        "energy",
-        "loudness",
-        "speechiness",
-        "acousticness",
-        "instrumentalness",
-        "liveness",
-        "valence",
-        "tempo",
-        "loudness_scale",
-        "tempo_scale",
-        "duration_scale",
-        "popularity_scale",
-        "cluster",
-        "distance",
-        "name_folded",
-        "artists_folded",
-    ];
-    let base: Vec<Vec<rusqlite::types::Value>> = {
-        let mut st = conn
-            .prepare(&format!(
-                "SELECT {} FROM tracks ORDER BY rowid",
-                cols.join(", ")
-            ))
-            .unwrap();
-        st.query_map([], |r| (0..cols.len()).map(|i| r.get(i)).collect())
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+fn options() -> Options {
+    let mut o = Options {
+        db: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/build/musicData.sqlite"),
+        requests: 3000,
+        clients: 8,
     };
-    let centroids: Vec<(i64, Vec<f64>)> = conn
-        .prepare("SELECT cluster, centroid FROM clusters ORDER BY cluster")
-        .unwrap()
-        .query_map([], |r| {
-            let c: serde_json::Value = serde_json::from_str(&r.get::<_, String>(1)?).unwrap();
-            Ok((
-                r.get(0)?,
-                FEATURES.iter().map(|f| c[f].as_f64().unwrap()).collect(),
-            ))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let words: Vec<String> = base
-        .iter()
-        .flat_map(|r| match &r[1] {
-            rusqlite::types::Value::Text(t) => {
-                t.split_whitespace().map(str::to_owned).collect::<Vec<_>>()
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .unwrap_or_else(|| panic!("{name} needs a value (see --help)"))
+        };
+        match a.as_str() {
+            "-h" | "--help" => {
+                println!("{HELP}");
+                std::process::exit(0);
             }
-            _ => vec![],
-        })
-        .filter(|w| w.chars().all(char::is_alphanumeric))
-        .collect();
-    let idx = |c: &str| cols.iter().position(|x| *x == c).unwrap();
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
-    const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let tx = conn.transaction().unwrap();
-    tx.execute("DELETE FROM tracks", []).unwrap();
-    tx.execute("DELETE FROM track_artists", []).unwrap();
-    {
-        let placeholders = vec!["?"; cols.len()].join(", ");
-        let mut ins = tx
-            .prepare(&format!(
-                "INSERT INTO tracks ({}) VALUES ({placeholders})",
-                cols.join(", ")
-            ))
-            .unwrap();
-        for i in 0..n {
-            let mut r = base[i % base.len()].clone();
-            if i >= base.len() {
-                let mut f = [0.0; 9];
-                for (k, feat) in FEATURES.iter().enumerate() {
-                    let j = idx(feat);
-                    if let rusqlite::types::Value::Real(v) = r[j] {
-                        let v = (v + rng.gen_range(-0.02..=0.02)).clamp(0.0, 1.0);
-                        r[j] = rusqlite::types::Value::Real(v);
-                        f[k] = v;
-                    }
-                }
-                let (cluster, dist) = centroids
-                    .iter()
-                    .map(|(c, x)| {
-                        (
-                            *c,
-                            x.iter()
-                                .zip(&f)
-                                .map(|(a, b)| (a - b).powi(2))
-                                .sum::<f64>()
-                                .sqrt(),
-                        )
-                    })
-                    .min_by(|a, b| a.1.partial_cmp(&b.1).unwrap())
-                    .unwrap();
-                r[idx("cluster")] = rusqlite::types::Value::Integer(cluster);
-                r[idx("distance")] = rusqlite::types::Value::Real(dist);
-                let id: String = (0..22)
-                    .map(|_| B62[rng.gen_range(0..B62.len())] as char)
-                    .collect();
-                r[idx("id")] = rusqlite::types::Value::Text(id);
-                let rusqlite::types::Value::Text(name) = &r[idx("name")] else {
-                    unreachable!()
-                };
-                let name = format!("{name} {}", words[rng.gen_range(0..words.len())]);
-                r[idx("name_folded")] = rusqlite::types::Value::Text(fold_name(&name));
-                r[idx("name")] = rusqlite::types::Value::Text(name);
-                if let rusqlite::types::Value::Real(p) = r[idx("popularity")] {
-                    r[idx("popularity")] = rusqlite::types::Value::Real(
-                        (p + rng.gen_range(-20.0..=20.0)).clamp(0.0, 100.0).round(),
-                    );
-                }
+            "--bench" => {} // cargo bench passes it to every bench binary
+            "--quick" => o.requests = 500,
+            "--db" => o.db = PathBuf::from(value("--db")),
+            "--requests" => o.requests = value("--requests").parse().expect("--requests N"),
+            "--clients" => o.clients = value("--clients").parse().expect("--clients N"),
+            other => {
+                eprintln!("unknown argument {other}; see --help");
+                std::process::exit(2);
             }
-            ins.execute(rusqlite::params_from_iter(r)).unwrap();
         }
     }
-    tx.commit().unwrap();
-}
-
-fn bench_db(label: &str, db: &Path, requests: usize, rt: &tokio::runtime::Runtime) {
-    let t = Instant::now();
-    let state = music_v3::AppState::open(db).unwrap();
-    let load = t.elapsed();
-    let tracks = state.track_count();
-    let app = music_v3::router(state);
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
-    let queries = search_queries(&conn, requests, &mut rng);
-    println!(
-        "\n### {label}: {tracks} tracks (start-up load and index build {:.0} ms)\n",
-        load.as_secs_f64() * 1e3
-    );
-    println!("| workload | requests | p50 wall | p99 wall | max wall | p50 CPU | p99 CPU |\n|---|---|---|---|---|---|---|");
-    row(
-        "search, in-memory index (router, JSON)",
-        &time_router(rt, &app, &search_uris(&queries)),
-    );
-    row(
-        "search, baseline FTS5 trigram (SQL only, no typos)",
-        &fts5_baseline(db, &queries),
-    );
-    for scope in ["cluster", "all"] {
-        let uris = recommendation_uris(&conn, requests, scope, &mut rng);
-        row(
-            &format!("recommendations n=10 scope={scope}, in-memory (router, JSON)"),
-            &time_router(rt, &app, &uris),
-        );
-        row(
-            &format!("recommendations n=10 scope={scope}, baseline SQLite scan"),
-            &sqlite_recommend_baseline(db, &uris[..uris.len().min(300)]),
-        );
-    }
+    o
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let requests = if quick { 500 } else { 3000 };
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let o = options();
+    let conn = Connection::open_with_flags(&o.db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|e| panic!("{}: {e} (run the pipeline first)", o.db.display()));
+    let rows = read_rows(&conn);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
+    let queries = search_queries(&rows, o.requests, &mut rng);
+    let workloads: Vec<(String, Arc<Vec<String>>)> = {
+        let mut w = vec![(
+            "search (limit=10)".to_owned(),
+            Arc::new(
+                queries
+                    .iter()
+                    .map(|q| format!("/api/v3/search?q={}&limit=10", enc(q)))
+                    .collect(),
+            ),
+        )];
+        for scope in ["cluster", "all"] {
+            let uris = (0..o.requests)
+                .map(|_| {
+                    let id = &rows[rng.gen_range(0..rows.len())].id;
+                    format!("/api/v3/tracks/{id}/recommendations?n=10&scope={scope}")
+                })
+                .collect();
+            w.push((
+                format!("recommendations n=10 scope={scope}"),
+                Arc::new(uris),
+            ));
+        }
+        w
+    };
+
+    let (t, c) = (Instant::now(), process_cpu());
+    let state = music_v3::AppState::open(&o.db).expect("v3 opens the database");
+    let (load_wall, load_cpu) = (t.elapsed(), process_cpu() - c);
+    let tracks = state.track_count();
+    let router = app(state);
+
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .unwrap();
-    let shipped = root().join("data/build/musicData.sqlite");
-    bench_db("shipped data", &shipped, requests, &rt);
-    let resampled = std::env::temp_dir().join("music-ml-v3-bench-600k.sqlite");
-    let t = Instant::now();
-    build_resampled(&shipped, &resampled, RESAMPLED_TRACKS);
-    eprintln!(
-        "built {} in {:.1} s",
-        resampled.display(),
-        t.elapsed().as_secs_f64()
+        .expect("server runtime");
+    let listener = server_rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    let served = router.clone();
+    server_rt.spawn(async move { axum::serve(listener, served).await });
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("client runtime");
+
+    println!(
+        "### {tracks} tracks, {} (v3 state loaded in {} ms wall, {} ms CPU); server on {addr}, {} worker threads\n",
+        o.db.display(),
+        ms(load_wall),
+        ms(load_cpu),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
     );
-    bench_db("resampled", &resampled, requests, &rt);
-    std::fs::remove_file(&resampled).ok();
+    println!("Times in ms. HTTP rows: wall at the client (write to last byte), CPU = the server's thread CPU for the request. In-process rows: wall and thread CPU of one oneshot call.\n");
+    println!("| workload | path | requests | non-200 | p50 wall | p99 wall | max wall | p50 CPU | p99 CPU | req/s, process CPU per request (ms) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (name, uris) in &workloads {
+        // Warm-up: 300 URIs in process (caches, allocator), then the same over HTTP.
+        oneshot_pass(&client_rt, &router, &uris[..uris.len().min(300)]);
+        let warm: Arc<Vec<String>> = Arc::new(uris.iter().take(300).cloned().collect());
+        http_pass(&client_rt, addr, &warm, o.clients);
+        let (samples, cpu, wall) = {
+            let (t, c) = (Instant::now(), process_cpu());
+            let samples = oneshot_pass(&client_rt, &router, uris);
+            (samples, process_cpu() - c, t.elapsed())
+        };
+        let per = |samples: &[Sample], cpu: Duration, wall: Duration| {
+            format!(
+                "{:.0} req/s, {:.3} ms",
+                samples.len() as f64 / wall.as_secs_f64(),
+                cpu.as_secs_f64() * 1e3 / samples.len() as f64
+            )
+        };
+        row(
+            name,
+            "in process (oneshot), baseline",
+            &stats(&samples),
+            &per(&samples, cpu, wall),
+        );
+        for clients in [1, o.clients] {
+            let (samples, cpu, wall) = http_pass(&client_rt, addr, uris, clients);
+            row(
+                name,
+                &format!("HTTP, {clients} keep-alive client(s)"),
+                &stats(&samples),
+                &per(&samples, cpu, wall),
+            );
+        }
+    }
+    server_rt.shutdown_background();
 }
