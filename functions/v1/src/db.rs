@@ -1,69 +1,46 @@
+//! The v1 side of the SQLite contract (`music_db`): the public columns of the original's tables,
+//! selected by name from the declarations, and a small pool of read-only connections.
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use music_db::{CleanArtistRow, TopGenreRow, YearRow};
 use music_http::cache::StaticBody;
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags, Statement};
+use rusqlite::{Connection, Statement};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
-/// The environment variable naming the database file.
-pub const DB_ENV: &str = "MUSIC_ML_DB";
-const DB_FILE: &str = "musicData.sqlite";
+pub use music_db::{db_path_from_env, OpenError};
 
-/// Public columns of each table, in the original's order. Selected by name so that the helper
-/// columns the pipeline appends (`artists_folded`, `genres`) never reach a client.
-pub(crate) const DATA_BY_YEAR: &str =
-    "SELECT year, acousticness, danceability, duration_ms, energy, \
-     instrumentalness, liveness, loudness, speechiness, tempo, valence, popularity, key, mode \
-     FROM data_by_year ORDER BY year";
-pub(crate) const TOP_51_GENRES: &str =
-    "SELECT mode, genres, acousticness, danceability, duration_ms, \
-     energy, instrumentalness, liveness, loudness, speechiness, tempo, valence, popularity, key \
-     FROM top_51_genres ORDER BY rowid";
-const ARTIST_COLUMNS: &str = "mode, count, acousticness, artists, danceability, duration_ms, energy, \
-     instrumentalness, liveness, loudness, speechiness, tempo, valence, popularity, key, duration_s, \
-     duration_min, loudness_scale";
-pub(crate) fn artist_exact_sql() -> String {
-    format!("SELECT {ARTIST_COLUMNS} FROM Clean_Artists WHERE artists = ?1 ORDER BY rowid")
-}
-pub(crate) fn artist_folded_sql() -> String {
-    format!("SELECT {ARTIST_COLUMNS} FROM Clean_Artists WHERE artists_folded = ?1 ORDER BY rowid")
+/// Every year, in the original's column order (the JSON key order).
+pub(crate) fn data_by_year_sql() -> String {
+    format!("{} ORDER BY year", YearRow::SELECT)
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    #[error("database file {0} does not exist (set {DB_ENV} or build it with `cargo run --bin pipeline`)")]
-    Missing(PathBuf),
-    #[error("cannot open database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
-    #[error("database {path} is not a usable music database ({what}): {source}")]
-    Invalid {
-        path: PathBuf,
-        what: String,
-        source: rusqlite::Error,
-    },
+/// The 51 genres in file order.
+pub(crate) fn top_51_genres_sql() -> String {
+    format!("{} ORDER BY rowid", TopGenreRow::SELECT)
 }
 
-/// Where the database is: `$MUSIC_ML_DB`, else `musicData.sqlite` beside the executable (how the
-/// Lambda artifact bundles it), else `data/build/musicData.sqlite` under the working directory
-/// (a local run from the checkout).
-pub fn db_path_from_env() -> PathBuf {
-    if let Some(p) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    if let Some(beside) = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join(DB_FILE)))
-    {
-        if beside.is_file() {
-            return beside;
-        }
-    }
-    PathBuf::from("data/build").join(DB_FILE)
+/// `SELECT <public columns> FROM Clean_Artists WHERE <column> = ?1`: the hidden folded-name
+/// column is compared against, never shown.
+fn artist_sql(column: &str) -> String {
+    format!(
+        "SELECT {} FROM {} WHERE {column} = ?1 ORDER BY rowid",
+        CleanArtistRow::PUBLIC.join(", "),
+        CleanArtistRow::TABLE
+    )
+}
+
+pub(crate) fn artist_exact_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| artist_sql("artists"))
+}
+
+pub(crate) fn artist_folded_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| artist_sql("artists_folded"))
 }
 
 /// The opened database, shared by every request of the process.
@@ -116,15 +93,17 @@ impl AppState {
     /// bundle is caught at init rather than on the first request.
     pub fn open_with(path: impl AsRef<Path>, connections: usize) -> Result<AppState, OpenError> {
         let path = path.as_ref().to_path_buf();
-        if !path.is_file() {
-            return Err(OpenError::Missing(path));
-        }
         let connections = (0..connections.max(1))
             .map(|_| open_connection(&path))
             .collect::<Result<Vec<_>, _>>()?;
         let tables = StaticTables {
-            data_by_year: whole_table(&path, &connections[0], "data_by_year", DATA_BY_YEAR)?,
-            top_51_genres: whole_table(&path, &connections[0], "top_51_genres", TOP_51_GENRES)?,
+            data_by_year: whole_table(&path, &connections[0], "data_by_year", &data_by_year_sql())?,
+            top_51_genres: whole_table(
+                &path,
+                &connections[0],
+                "top_51_genres",
+                &top_51_genres_sql(),
+            )?,
         };
         Ok(AppState {
             inner: Arc::new(Inner {
@@ -175,63 +154,20 @@ fn whole_table(
     table: &str,
     sql: &str,
 ) -> Result<StaticBody, OpenError> {
-    let invalid = |source| OpenError::Invalid {
-        path: path.to_path_buf(),
-        what: format!("reading table {table}"),
-        source,
-    };
+    let invalid = |source| OpenError::invalid(path, format!("reading table {table}"), source);
     let mut stmt = conn.prepare(sql).map_err(invalid)?;
     let (body, _) = rows_json(&mut stmt, []).map_err(invalid)?;
     Ok(StaticBody::json(body))
 }
 
-/// `file:` URI for `path`, escaping the characters that URI parsing would treat specially.
-fn sqlite_uri(path: &Path) -> String {
-    let mut out = String::from("file:");
-    for c in path.to_string_lossy().chars() {
-        match c {
-            '%' | '?' | '#' => out.push_str(&format!("%{:02X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push_str("?mode=ro&immutable=1");
-    out
-}
-
+/// A connection opened the one way every reader opens the file (`music_db::open_read_only`:
+/// read-only, immutable, schema version checked), with every per-request statement prepared now,
+/// which checks the tables and columns exist and warms the statement cache.
 fn open_connection(path: &Path) -> Result<Connection, OpenError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_URI
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn =
-        Connection::open_with_flags(sqlite_uri(path), flags).map_err(|source| OpenError::Open {
-            path: path.into(),
-            source,
-        })?;
-    let invalid = |what: &str| {
-        let path = path.to_path_buf();
-        let what = what.to_string();
-        move |source| OpenError::Invalid { path, what, source }
-    };
-    conn.execute_batch("PRAGMA query_only = ON;")
-        .map_err(invalid("setting query_only"))?;
-    // The pipeline's ANALYZE writes sqlite_stat4, and with STAT4 the planner looks at bound
-    // values, which makes SQLite re-prepare a cached statement after every new binding (about
-    // half the cost of an artist lookup, measured). The plan is an index hit whatever the name,
-    // so the query planner stability guarantee turns that off.
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-        true,
-    )
-    .map_err(invalid("enabling QPSG"))?;
-    conn.set_prepared_statement_cache_capacity(16);
-    // Preparing every per-request statement checks the tables and columns exist (a corrupt file
-    // fails here too) and warms the statement cache. The whole-table answers are read once, by
-    // `AppState::open_with`.
-    for (what, sql) in [
-        ("table Clean_Artists", artist_exact_sql()),
-        ("table Clean_Artists", artist_folded_sql()),
-    ] {
-        conn.prepare_cached(&sql).map_err(invalid(what))?;
+    let conn = music_db::open_read_only(path)?;
+    for sql in [artist_exact_sql(), artist_folded_sql()] {
+        conn.prepare_cached(sql)
+            .map_err(|e| OpenError::invalid(path, "table Clean_Artists", e))?;
     }
     Ok(conn)
 }
@@ -289,8 +225,7 @@ impl serde::Serialize for RowRef<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{rows_json, sqlite_uri};
-    use std::path::Path;
+    use super::rows_json;
 
     #[test]
     fn rows_keep_column_order_and_nulls_stay_null() {
@@ -314,18 +249,6 @@ mod tests {
             r#"[{"z":1,"a":0.5,"m":"Beyoncé \"x\"","b":null},{"z":null,"a":null,"m":null,"b":null},{"z":2,"a":null,"m":"nan","b":null}]"#
         );
     }
-
-    #[test]
-    fn uri_escapes_query_characters() {
-        assert_eq!(
-            sqlite_uri(Path::new("/a b/x?y#z%.sqlite")),
-            "file:/a b/x%3Fy%23z%25.sqlite?mode=ro&immutable=1"
-        );
-        assert_eq!(
-            sqlite_uri(Path::new("/é.sqlite")),
-            "file:/é.sqlite?mode=ro&immutable=1"
-        );
-    }
 }
 
 #[cfg(test)]
@@ -342,10 +265,10 @@ mod reprepare {
         let conn = state.connection();
         for sql in [artist_exact_sql(), artist_folded_sql()] {
             for name in ["AC/DC", "beyonce", "The B-52's", "nobody", "abba"] {
-                let mut stmt = conn.prepare_cached(&sql).unwrap();
+                let mut stmt = conn.prepare_cached(sql).unwrap();
                 rows_json(&mut stmt, [name]).unwrap();
             }
-            let stmt = conn.prepare_cached(&sql).unwrap();
+            let stmt = conn.prepare_cached(sql).unwrap();
             assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
         }
     }

@@ -69,7 +69,7 @@ async fn data_by_artist_clean(
     let conn = state.connection();
     {
         let mut stmt = conn
-            .prepare_cached(&artist_exact_sql())
+            .prepare_cached(artist_exact_sql())
             .map_err(internal("preparing the artist query"))?;
         let (body, n) = rows_json(&mut stmt, [&artist]).map_err(internal("reading an artist"))?;
         if n > 0 {
@@ -79,7 +79,7 @@ async fn data_by_artist_clean(
     let folded = music_shared::fold_name(&artist);
     if !folded.is_empty() {
         let mut stmt = conn
-            .prepare_cached(&artist_folded_sql())
+            .prepare_cached(artist_folded_sql())
             .map_err(internal("preparing the artist query"))?;
         let (body, n) = rows_json(&mut stmt, [&folded]).map_err(internal("reading an artist"))?;
         if n > 0 {

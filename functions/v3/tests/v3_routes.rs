@@ -228,7 +228,7 @@ async fn a_bare_title_ranks_its_tracks_by_popularity() {
             .filter(|h| is_title(h))
             .map(|h| h["popularity"].as_f64().unwrap())
             .collect();
-        let last_title = hits.iter().rposition(|h| is_title(h)).unwrap();
+        let last_title = hits.iter().rposition(is_title).unwrap();
         let first_other = hits
             .iter()
             .position(|h| h["match"] != "exact")
@@ -301,6 +301,9 @@ async fn one_typo_anywhere_in_a_title_still_finds_it() {
 
 // ---------------------------------------------------------------- recommendations
 
+/// One raw row as read: index, id, folded title, artists, cluster, raw features.
+type RawTrack = (usize, String, String, Vec<String>, i64, [f64; 9]);
+
 struct Row {
     track: usize,
     id: String,
@@ -337,7 +340,7 @@ fn all_tracks() -> &'static [Row] {
                  FROM tracks ORDER BY track",
             )
             .unwrap();
-        let raw: Vec<(usize, String, String, Vec<String>, i64, [f64; 9])> = st
+        let raw: Vec<RawTrack> = st
             .query_map([], |r| {
                 let g = |i: usize| r.get::<_, f64>(i);
                 Ok((
