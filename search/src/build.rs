@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
+use crate::bits::{bit_width, pack, put_varint, BitWriter, MAX_WIDTH};
 use crate::format::*;
-use crate::text::{name_occurrences, MAX_POSITION};
+use crate::text::name_occurrences;
 
 struct Doc {
     kind: u8,
@@ -12,6 +13,9 @@ struct Doc {
     name: String,
     artists: Vec<String>,
 }
+
+const KIND_TRACK: u8 = 0;
+const KIND_ARTIST: u8 = 1;
 
 /// Collects tracks and artists, then writes the index bytes with [`Builder::build`].
 #[derive(Default)]
@@ -26,6 +30,14 @@ fn clean(popularity: f32) -> f32 {
     } else {
         0.0
     }
+}
+
+/// A doc's words with provisional term ids, as its record will list them.
+struct Record {
+    plain: Vec<u32>,
+    /// (term, start, end)
+    joined: Vec<(u32, u32, u32)>,
+    artists: Vec<u32>,
 }
 
 impl Builder {
@@ -66,7 +78,8 @@ impl Builder {
     /// Deterministic: the same calls in the same order give byte-identical output (every map
     /// is turned into sorted order before it is written).
     ///
-    /// Panics if more than 2^28 names were added (doc ids share a u32 with four flag bits).
+    /// Panics if 2^28 names or more were added (doc ids share the ranking key with other
+    /// criteria).
     pub fn build(mut self) -> Vec<u8> {
         assert!(self.docs.len() < MAX_DOCS, "search index: too many names");
         // Best first: then "best by popularity" is "smallest doc id" everywhere.
@@ -85,12 +98,9 @@ impl Builder {
         // Terms get provisional ids in order of first sight, renumbered in sorted order below.
         let mut ids: HashMap<String, u32> = HashMap::new();
         let mut terms: Vec<String> = Vec::new();
+        // Per term: doc << 4 | FIRST | WHOLE, one entry per doc, by doc.
         let mut postings: Vec<Vec<u32>> = Vec::new();
-        let mut name_lengths: Vec<u8> = Vec::with_capacity(docs.len());
-        let mut occ_offsets: Vec<u32> = Vec::with_capacity(docs.len() + 1);
-        // (provisional term id, start | end << 8), rewritten with final ids at the end.
-        let mut occurrences: Vec<(u32, u32)> = Vec::new();
-        occ_offsets.push(0);
+        let mut records: Vec<Record> = Vec::with_capacity(docs.len());
 
         let mut add = |term: &str, doc: u32, flags: u32, postings: &mut Vec<Vec<u32>>| -> u32 {
             let id = *ids.entry(term.to_owned()).or_insert_with(|| {
@@ -100,8 +110,8 @@ impl Builder {
             });
             let list = &mut postings[id as usize];
             match list.last_mut() {
-                Some(last) if *last >> FLAG_BITS == doc => *last |= flags,
-                _ => list.push(doc << FLAG_BITS | flags),
+                Some(last) if *last >> 4 == doc => *last |= flags,
+                _ => list.push(doc << 4 | flags),
             }
             id
         };
@@ -115,8 +125,13 @@ impl Builder {
             } else {
                 0
             };
-            for o in &occs {
-                let mut flags = NAME;
+            let mut record = Record {
+                plain: Vec::with_capacity(len),
+                joined: Vec::new(),
+                artists: Vec::new(),
+            };
+            for (i, o) in occs.iter().enumerate() {
+                let mut flags = 0;
                 if o.start == 0 || o.start == start {
                     flags |= FIRST;
                     if o.end == len {
@@ -124,17 +139,21 @@ impl Builder {
                     }
                 }
                 let id = add(&o.term, doc, flags, &mut postings);
-                if o.end <= MAX_POSITION + 1 {
-                    occurrences.push((id, o.start as u32 | (o.end as u32) << 8));
+                // The plain words come first, in order; the joined forms after them.
+                if i < len {
+                    debug_assert_eq!((o.start, o.end), (i, i + 1));
+                    record.plain.push(id);
+                } else {
+                    record.joined.push((id, o.start as u32, o.end as u32));
                 }
             }
-            name_lengths.push(len.min(MAX_POSITION + 1) as u8);
-            occ_offsets.push(occurrences.len() as u32);
             for artist in &d.artists {
                 for o in name_occurrences(artist).0 {
-                    add(&o.term, doc, ARTIST, &mut postings);
+                    let id = add(&o.term, doc, 0, &mut postings);
+                    record.artists.push(id);
                 }
             }
+            records.push(record);
         }
 
         let mut sorted: Vec<u32> = (0..terms.len() as u32).collect();
@@ -149,73 +168,132 @@ impl Builder {
             "search index: too many distinct words"
         );
         let mut fst_builder = fst::MapBuilder::memory();
-        let mut term_offsets: Vec<u32> = Vec::with_capacity(terms.len() + 1);
-        let mut first_ends: Vec<u32> = Vec::with_capacity(terms.len());
-        let mut flat: Vec<u32> = Vec::new();
-        let mut forward: Vec<Vec<u32>> = vec![Vec::new(); docs.len()];
-        term_offsets.push(0);
-        for (new, &old) in sorted.iter().enumerate() {
+        let mut term_offsets: Vec<u64> = Vec::with_capacity(terms.len() + 1);
+        let mut term_counts: Vec<u64> = Vec::with_capacity(terms.len() + 1);
+        let mut post_bytes: Vec<u8> = Vec::new();
+        let mut count = 0u64;
+        let mut run = Vec::new();
+        for &old in &sorted {
             fst_builder
-                .insert(terms[old as usize].as_bytes(), new as u64)
+                .insert(terms[old as usize].as_bytes(), term_offsets.len() as u64)
                 .expect("terms are inserted in sorted order, without duplicates");
+            term_offsets.push(post_bytes.len() as u64);
+            term_counts.push(count);
             let list = &postings[old as usize];
-            flat.extend(list.iter().filter(|&&p| p & FIRST != 0));
-            first_ends.push(flat.len() as u32);
-            flat.extend(list.iter().filter(|&&p| p & FIRST == 0));
-            term_offsets.push(u32::try_from(flat.len()).expect("search index: over 2^32 postings"));
-            // Terms are visited in id order, so each doc's list comes out sorted by term.
-            for &p in list {
-                forward[(p >> FLAG_BITS) as usize].push((new as u32) << FLAG_BITS | p & 0xf);
+            count += list.len() as u64;
+            run.clear();
+            let mut prev = 0;
+            for &p in list.iter().filter(|&&p| p & FIRST != 0) {
+                let doc = p >> 4;
+                put_varint(&mut run, (doc - prev) << 1 | u32::from(p & WHOLE != 0));
+                prev = doc;
+            }
+            put_varint(
+                &mut post_bytes,
+                u32::try_from(run.len()).expect("search index: a run over 4 GiB"),
+            );
+            post_bytes.extend_from_slice(&run);
+            let mut prev = 0;
+            for &p in list.iter().filter(|&&p| p & FIRST == 0) {
+                let doc = p >> 4;
+                put_varint(&mut post_bytes, doc - prev);
+                prev = doc;
             }
         }
-        let mut fwd_offsets: Vec<u32> = Vec::with_capacity(docs.len() + 1);
-        let mut fwd_flat: Vec<u32> = Vec::with_capacity(flat.len());
-        fwd_offsets.push(0);
-        for list in forward {
-            fwd_flat.extend(list);
-            fwd_offsets.push(fwd_flat.len() as u32);
-        }
+        term_offsets.push(post_bytes.len() as u64);
+        term_counts.push(count);
+        let postings_total = u32::try_from(count).expect("search index: over 2^32 postings");
         let fst_bytes = fst_builder
             .into_inner()
             .expect("writing to memory cannot fail");
 
-        let mut occ_words: Vec<u32> = Vec::with_capacity(occurrences.len() * 2);
-        for (id, span) in occurrences {
-            occ_words.push(final_id[id as usize]);
-            occ_words.push(span);
+        // Doc records, with final term ids; artist words once each and only if not in the name.
+        let tb = term_bits(terms.len());
+        let mut stream = BitWriter::default();
+        let mut doc_offsets: Vec<u64> = Vec::with_capacity(docs.len());
+        for r in &mut records {
+            for t in r.plain.iter_mut().chain(&mut r.artists) {
+                *t = final_id[*t as usize];
+            }
+            for j in &mut r.joined {
+                j.0 = final_id[j.0 as usize];
+            }
+            let mut name: Vec<u32> = r.plain.iter().chain(r.joined.iter().map(|j| &j.0)).copied().collect();
+            name.sort_unstable();
+            r.artists.sort_unstable();
+            r.artists.dedup();
+            r.artists.retain(|t| name.binary_search(t).is_err());
+            let len = r.plain.len() as u32;
+            let counts = doc_counts(len, r.joined.len() as u32, r.artists.len() as u32);
+            doc_offsets.push((stream.len() as u64) << 8 | u64::from(counts));
+            if counts == ESCAPE {
+                stream.small(len);
+                stream.small(r.joined.len() as u32);
+                stream.small(r.artists.len() as u32);
+            }
+            for &t in &r.plain {
+                stream.bits(u64::from(t), tb);
+            }
+            let pb = position_bits(len);
+            for &(t, start, end) in &r.joined {
+                stream.bits(u64::from(t), tb);
+                stream.bits(u64::from(start), pb);
+                stream.bits(u64::from(end), pb);
+            }
+            for &t in &r.artists {
+                stream.bits(u64::from(t), tb);
+            }
+        }
+        let record_bytes = stream.finish();
+
+        // Popularity once per run of equal values (docs are sorted by it).
+        let mut pop_values: Vec<u8> = Vec::new();
+        let mut pop_starts: Vec<u8> = Vec::new();
+        let mut runs = 0u32;
+        for (doc, d) in docs.iter().enumerate() {
+            if doc == 0 || d.popularity.to_bits() != docs[doc - 1].popularity.to_bits() {
+                pop_values.extend_from_slice(&d.popularity.to_le_bytes());
+                pop_starts.extend_from_slice(&(doc as u32).to_le_bytes());
+                runs += 1;
+            }
         }
 
-        let u32s = |v: &[u32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-        let targets: Vec<u32> = docs.iter().map(|d| d.target).collect();
-        let popularity: Vec<u8> = docs
+        let targets: Vec<u64> = docs
             .iter()
-            .flat_map(|d| d.popularity.to_le_bytes())
+            .map(|d| u64::from(d.target) << 1 | u64::from(d.kind == KIND_ARTIST))
             .collect();
-        let kinds: Vec<u8> = docs.iter().map(|d| d.kind).collect();
+        let target_bits = bit_width(targets.iter().copied().max().unwrap_or(0));
+        let offset_bits = bit_width(post_bytes.len() as u64);
+        let record_bits = bit_width(8 * record_bytes.len() as u64) + 8;
+        assert!(
+            offset_bits.max(record_bits) <= MAX_WIDTH,
+            "search index: too big"
+        );
         let sections: [Vec<u8>; SECTIONS] = [
             fst_bytes,
-            u32s(&term_offsets),
-            u32s(&flat),
-            u32s(&targets),
-            popularity,
-            kinds,
-            name_lengths,
-            u32s(&occ_offsets),
-            u32s(&occ_words),
-            u32s(&first_ends),
-            u32s(&fwd_offsets),
-            u32s(&fwd_flat),
+            pack(term_offsets, offset_bits),
+            post_bytes,
+            pack(term_counts, bit_width(u64::from(postings_total))),
+            pack(targets, target_bits),
+            pop_values,
+            pop_starts,
+            pack(doc_offsets, record_bits),
+            record_bytes,
         ];
 
         let total = HEADER_BYTES + sections.iter().map(|s| padded(s.len())).sum::<usize>();
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(&MAGIC);
-        for n in [
+        let fields: [u32; FIELDS] = [
             VERSION,
             docs.len() as u32,
             terms.len() as u32,
+            postings_total,
+            runs,
+            target_bits,
             SECTIONS as u32,
-        ] {
+        ];
+        for n in fields {
             out.extend_from_slice(&n.to_le_bytes());
         }
         for s in &sections {

@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA};
 
+use crate::bits::{bit_width, packed_len, read_bits, varint, BitReader, Packed};
 use crate::format::*;
-use crate::text::{query_words, typo_budget, MAX_QUERY_WORDS};
+use crate::text::{query_words, typo_budget, MAX_POSITION, MAX_QUERY_WORDS};
 use crate::{Hit, Match, Target};
 
 #[cfg(target_endian = "big")]
@@ -39,6 +40,12 @@ pub struct Index {
     sections: [Range<usize>; SECTIONS],
     docs: usize,
     terms: usize,
+    /// Widths of the packed sections and of a term id in the records.
+    offset_bits: u32,
+    count_bits: u32,
+    target_bits: u32,
+    record_bits: u32,
+    term_bits: u32,
     /// See [`DEFER_MIN_POSTINGS`]; tests lower it to drive the shortcut on a small corpus.
     defer_min: usize,
 }
@@ -143,46 +150,56 @@ impl Index {
         if version != VERSION {
             return Err(FormatError::Version { found: version });
         }
-        let (docs, terms) = (field(1) as usize, field(2) as usize);
-        if field(3) as usize != SECTIONS {
+        let (docs, terms, postings) = (field(1) as usize, field(2) as usize, field(3) as usize);
+        let (runs, target_bits) = (field(4) as usize, field(5));
+        if field(6) as usize != SECTIONS {
             return Err(FormatError::Layout("section count"));
         }
         let mut sections: [Range<usize>; SECTIONS] = Default::default();
         let mut at = HEADER_BYTES;
         for (i, s) in sections.iter_mut().enumerate() {
-            let len = field(4 + i) as usize;
+            let len = field(FIELDS + i) as usize;
             *s = at..at + len;
             at = padded(at + len);
         }
         if at != bytes.len() {
             return Err(FormatError::Layout("total length"));
         }
+        if docs >= MAX_DOCS || terms >= MAX_DOCS {
+            return Err(FormatError::Layout("too many docs or terms"));
+        }
+        if !(1..=33).contains(&target_bits) {
+            return Err(FormatError::Layout("target width"));
+        }
         let len = |i: usize| sections[i].len();
+        let offset_bits = bit_width(len(POSTINGS) as u64);
+        let count_bits = bit_width(postings as u64);
+        let record_bits = bit_width(8 * len(RECORDS) as u64) + 8;
         let expect = [
-            (TERM_OFFSETS, 4 * (terms + 1), "term offsets"),
-            (TARGETS, 4 * docs, "targets"),
-            (POPULARITY, 4 * docs, "popularity"),
-            (KINDS, docs, "kinds"),
-            (NAME_LENGTHS, docs, "name lengths"),
-            (OCC_OFFSETS, 4 * (docs + 1), "occurrence offsets"),
-            (FIRST_ENDS, 4 * terms, "first ends"),
-            (FWD_OFFSETS, 4 * (docs + 1), "forward offsets"),
+            (TERM_OFFSETS, packed_len(terms + 1, offset_bits), "term offsets"),
+            (TERM_COUNTS, packed_len(terms + 1, count_bits), "term counts"),
+            (TARGETS, packed_len(docs, target_bits), "targets"),
+            (POPULARITY, 4 * runs, "popularity"),
+            (POP_STARTS, 4 * runs, "popularity runs"),
+            (DOC_OFFSETS, packed_len(docs, record_bits), "doc offsets"),
         ];
         for (i, want, what) in expect {
             if len(i) != want {
                 return Err(FormatError::Layout(what));
             }
         }
-        if len(POSTINGS) % 4 != 0 || len(OCCURRENCES) % 8 != 0 || len(FORWARD) != len(POSTINGS) {
-            return Err(FormatError::Layout("postings or occurrences"));
+        if (runs == 0) != (docs == 0) || runs > docs || len(RECORDS) < crate::bits::PAD {
+            return Err(FormatError::Layout("popularity runs or records"));
         }
-        if docs >= MAX_DOCS {
-            return Err(FormatError::Layout("too many docs"));
-        }
-        let last = |i: usize| le_u32(&bytes, sections[i].end - 4).unwrap_or(u32::MAX) as usize;
-        if last(TERM_OFFSETS) != len(POSTINGS) / 4
-            || last(OCC_OFFSETS) != len(OCCURRENCES) / 8
-            || last(FWD_OFFSETS) != len(FORWARD) / 4
+        let last = |i: usize, w: u32, n: usize| {
+            Packed {
+                bytes: &bytes[sections[i].clone()],
+                w,
+            }
+            .get(n)
+        };
+        if last(TERM_OFFSETS, offset_bits, terms) != len(POSTINGS) as u64
+            || last(TERM_COUNTS, count_bits, terms) != postings as u64
         {
             return Err(FormatError::Layout("last offset"));
         }
@@ -203,6 +220,11 @@ impl Index {
             sections,
             docs,
             terms,
+            offset_bits,
+            count_bits,
+            target_bits,
+            record_bits,
+            term_bits: term_bits(terms),
             defer_min: DEFER_MIN_POSTINGS,
         })
     }
@@ -234,56 +256,123 @@ impl Index {
         self.buf.bytes().len()
     }
 
+    /// Bytes per section, for the benchmark: (name, bytes).
+    #[doc(hidden)]
+    pub fn section_sizes(&self) -> Vec<(&'static str, usize)> {
+        const NAMES: [&str; SECTIONS] = [
+            "fst",
+            "term offsets",
+            "postings",
+            "term counts",
+            "targets",
+            "popularity",
+            "popularity runs",
+            "doc offsets",
+            "doc records",
+        ];
+        let mut out = vec![("header", HEADER_BYTES)];
+        out.extend(NAMES.iter().zip(&self.sections).map(|(n, r)| (*n, r.len())));
+        out
+    }
+
     fn section(&self, i: usize) -> &[u8] {
         &self.buf.bytes()[self.sections[i].clone()]
     }
 
-    fn u32s(&self, i: usize) -> &[u32] {
-        bytemuck::try_cast_slice(self.section(i)).unwrap_or(&[])
+    fn packed(&self, i: usize, w: u32) -> Packed<'_> {
+        Packed {
+            bytes: self.section(i),
+            w,
+        }
     }
 
     fn map(&self) -> Option<fst::Map<&[u8]>> {
         fst::Map::new(self.section(FST)).ok()
     }
 
-    /// The postings of terms `lo..hi`, which are stored one after the other.
-    fn postings_of(&self, lo: u32, hi: u32) -> &[u32] {
-        let off = self.u32s(TERM_OFFSETS);
-        let all = self.u32s(POSTINGS);
-        let (Some(&a), Some(&b)) = (off.get(lo as usize), off.get(hi as usize)) else {
-            return &[];
+    /// Postings of terms `lo..hi`.
+    fn volume(&self, lo: u32, hi: u32) -> usize {
+        let counts = self.packed(TERM_COUNTS, self.count_bits);
+        let (lo, hi) = (lo as usize, (hi as usize).min(self.terms));
+        if lo >= hi {
+            return 0;
+        }
+        counts.get(hi).saturating_sub(counts.get(lo)) as usize
+    }
+
+    /// Term `t`'s two runs of postings: (FIRST run, the others), varint bytes.
+    fn runs(&self, t: u32) -> (&[u8], &[u8]) {
+        let t = t as usize;
+        if t >= self.terms {
+            return (&[], &[]);
+        }
+        let off = self.packed(TERM_OFFSETS, self.offset_bits);
+        let (a, b) = (off.get(t) as usize, off.get(t + 1) as usize);
+        let Some(bytes) = self.section(POSTINGS).get(a..b) else {
+            return (&[], &[]);
         };
-        all.get(a as usize..b as usize).unwrap_or(&[])
+        let mut at = 0;
+        let first = varint(bytes, &mut at).unwrap_or(0) as usize;
+        let bytes = &bytes[at..];
+        let split = first.min(bytes.len());
+        (&bytes[..split], &bytes[split..])
     }
 
     fn target(&self, doc: u32) -> Target {
-        let n = self.u32s(TARGETS).get(doc as usize).copied().unwrap_or(0);
-        match self.section(KINDS).get(doc as usize) {
-            Some(&KIND_ARTIST) => Target::Artist(n),
-            _ => Target::Track(n),
+        let v = self.packed(TARGETS, self.target_bits).get(doc as usize);
+        let n = (v >> 1) as u32;
+        if v & 1 == 1 {
+            Target::Artist(n)
+        } else {
+            Target::Track(n)
         }
     }
 
     fn popularity(&self, doc: u32) -> f32 {
-        let p: &[f32] = bytemuck::try_cast_slice(self.section(POPULARITY)).unwrap_or(&[]);
-        p.get(doc as usize)
+        let starts: &[u32] = bytemuck::try_cast_slice(self.section(POP_STARTS)).unwrap_or(&[]);
+        let values: &[f32] = bytemuck::try_cast_slice(self.section(POPULARITY)).unwrap_or(&[]);
+        let run = starts.partition_point(|&s| s <= doc);
+        run.checked_sub(1)
+            .and_then(|r| values.get(r))
             .copied()
             .filter(|p| p.is_finite())
             .unwrap_or(0.0)
     }
 
-    /// The doc's name words as (term, start, end).
-    fn occurrences(&self, doc: u32) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
-        let off = self.u32s(OCC_OFFSETS);
-        let occ = self.u32s(OCCURRENCES);
-        let range = match (off.get(doc as usize), off.get(doc as usize + 1)) {
-            (Some(&a), Some(&b)) => 2 * a as usize..2 * b as usize,
-            _ => 0..0,
+    /// The doc's record: its words, read in place.
+    fn record(&self, doc: u32) -> Record<'_> {
+        let bytes = self.section(RECORDS);
+        let mut r = Record {
+            bytes,
+            at: 0,
+            len: 0,
+            joined: 0,
+            artists: 0,
+            term_bits: self.term_bits,
         };
-        occ.get(range)
-            .unwrap_or(&[])
-            .chunks_exact(2)
-            .map(|c| (c[0], c[1] & 0xff, (c[1] >> 8) & 0xff))
+        if doc as usize >= self.docs {
+            return r;
+        }
+        let entry = self.packed(DOC_OFFSETS, self.record_bits).get(doc as usize);
+        let (at, counts) = ((entry >> 8) as usize, entry as u8);
+        let end = 8 * bytes.len().saturating_sub(crate::bits::PAD);
+        let (at, len, joined, artists) = if counts == ESCAPE {
+            let mut b = BitReader::new(bytes, at, end);
+            let (Some(len), Some(joined), Some(artists)) = (b.small(), b.small(), b.small()) else {
+                return r;
+            };
+            (b.pos, len, joined, artists)
+        } else {
+            let c = u32::from(counts);
+            (at, c & 15, c >> 7, (c >> 4) & 7)
+        };
+        let (tb, pb) = (self.term_bits as usize, position_bits(len) as usize);
+        let need =
+            (len as usize + joined as usize + artists as usize) * tb + joined as usize * 2 * pb;
+        if at + need <= end {
+            (r.at, r.len, r.joined, r.artists) = (at, len, joined, artists);
+        }
+        r
     }
 
     /// Terms a query word matches, in term order. The last word of a query may be unfinished,
@@ -449,14 +538,14 @@ impl Index {
         }
         s.touched.clear();
         let n = matches.len();
+        let the = self.map().and_then(|m| m.get("the")).map(|t| t as u32);
         if n == 1 && matches[0].iter().all(|m| m.cost == 0) {
             self.gather_one_word(s, &matches[0], limit);
         } else {
-            self.gather(s, matches, limit);
+            self.gather(s, matches, limit, the);
         }
 
         let all = ((1u16 << n) - 1) as u8;
-        let the = self.map().and_then(|m| m.get("the")).map(|t| t as u32);
         let mut keys: Vec<u64> = Vec::with_capacity(s.touched.len());
         for &doc in &s.touched {
             let acc = std::mem::take(&mut s.acc[doc as usize]);
@@ -526,11 +615,11 @@ impl Index {
     fn gather_one_word(&self, s: &mut Scratch, matches: &[TermMatch], limit: usize) {
         s.word_touched.clear();
         for m in matches {
-            if m.full {
-                scan(s, self.postings_of(m.lo, m.hi), m, 0);
-            } else {
-                for t in m.lo..m.hi {
-                    scan(s, self.first_part(t, true), m, 0);
+            for t in m.lo..m.hi {
+                let (first, rest) = self.runs(t);
+                scan(s, first, true, m, 0, usize::MAX);
+                if m.full {
+                    scan(s, rest, false, m, 0, usize::MAX);
                 }
             }
         }
@@ -542,7 +631,7 @@ impl Index {
         if starts < limit {
             for m in matches.iter().filter(|m| !m.full) {
                 for t in m.lo..m.hi {
-                    scan(s, self.first_part(t, false), m, 0);
+                    scan(s, self.runs(t).1, false, m, 0, usize::MAX);
                 }
             }
         }
@@ -553,11 +642,11 @@ impl Index {
     /// together ("fleetwood mac d") is checked only against the docs the others found, through
     /// each doc's own word list, as long as `limit` of those match two words or more: a doc
     /// holding only that word could then not rank among them.
-    fn gather(&self, s: &mut Scratch, matches: &[Vec<TermMatch>], limit: usize) {
+    fn gather(&self, s: &mut Scratch, matches: &[Vec<TermMatch>], limit: usize, the: Option<u32>) {
         let n = matches.len();
         let volume: Vec<usize> = matches
             .iter()
-            .map(|ms| ms.iter().map(|m| self.postings_of(m.lo, m.hi).len()).sum())
+            .map(|ms| ms.iter().map(|m| self.volume(m.lo, m.hi)).sum())
             .collect();
         let (big, &big_volume) = volume
             .iter()
@@ -572,7 +661,7 @@ impl Index {
             }
             s.word_touched.clear();
             for m in word_matches {
-                scan(s, self.postings_of(m.lo, m.hi), m, 0);
+                self.scan_terms(s, m, 0, usize::MAX);
             }
             fold(s, i, n);
         }
@@ -582,7 +671,7 @@ impl Index {
         s.word_touched.clear();
         for k in 0..s.touched.len() {
             let doc = s.touched[k];
-            let w = self.forward_match(doc, &matches[big]);
+            let w = self.forward_match(doc, &matches[big], the);
             if w != 0 {
                 s.word[doc as usize] = w;
                 s.word_touched.push(doc);
@@ -606,49 +695,46 @@ impl Index {
             };
             s.word_touched.clear();
             for m in &matches[big] {
-                if m.full || cut == usize::MAX {
-                    scan(s, self.postings_of(m.lo, m.hi), m, 1 << big);
-                    continue;
-                }
-                for t in m.lo..m.hi {
-                    for first in [true, false] {
-                        let part = self.first_part(t, first);
-                        scan(s, &part[..part.len().min(cut)], m, 1 << big);
-                    }
-                }
+                let cut = if m.full { usize::MAX } else { cut };
+                self.scan_terms(s, m, 1 << big, cut);
             }
             fold(s, big, n);
         }
     }
 
+    /// Merges the postings of every term of `m`, at most `cut` docs of each run.
+    fn scan_terms(&self, s: &mut Scratch, m: &TermMatch, skip: u8, cut: usize) {
+        for t in m.lo..m.hi {
+            let (first, rest) = self.runs(t);
+            scan(s, first, true, m, skip, cut);
+            scan(s, rest, false, m, skip, cut);
+        }
+    }
+
     /// What `scan` would leave for this doc and this word, read from the doc's own words.
-    fn forward_match(&self, doc: u32, matches: &[TermMatch]) -> u8 {
-        let off = self.u32s(FWD_OFFSETS);
-        let words = match (off.get(doc as usize), off.get(doc as usize + 1)) {
-            (Some(&a), Some(&b)) => self.u32s(FORWARD).get(a as usize..b as usize),
-            _ => None,
-        };
+    fn forward_match(&self, doc: u32, matches: &[TermMatch], the: Option<u32>) -> u8 {
+        let r = self.record(doc);
         let mut w = 0u8;
-        for &entry in words.unwrap_or(&[]) {
-            if let Some(m) = find(matches, entry >> FLAG_BITS) {
-                w = merge(w, slot_value(entry, m));
+        // "The Beatles" also starts at "beatles", as the builder flags it.
+        let start = u32::from(r.len > 0 && Some(r.plain(0)) == the);
+        for (term, a, b) in r.name_words() {
+            if let Some(m) = find(matches, term) {
+                let mut flags = 0;
+                if a == 0 || a == start {
+                    flags |= FIRST;
+                    if b == r.len {
+                        flags |= WHOLE;
+                    }
+                }
+                w = merge(w, slot_value(flags, m));
+            }
+        }
+        for term in r.artist_words() {
+            if let Some(m) = find(matches, term) {
+                w = merge(w, slot_value(0, m));
             }
         }
         w
-    }
-
-    /// Term `t`'s postings with the FIRST flag (`true`) or without it.
-    fn first_part(&self, t: u32, first: bool) -> &[u32] {
-        let off = self.u32s(TERM_OFFSETS);
-        let split = self.u32s(FIRST_ENDS).get(t as usize).copied();
-        let range = match (off.get(t as usize), split, off.get(t as usize + 1)) {
-            (Some(&a), Some(m), _) if first => a..m,
-            (_, Some(m), Some(&b)) if !first => m..b,
-            _ => 0..0,
-        };
-        self.u32s(POSTINGS)
-            .get(range.start as usize..range.end as usize)
-            .unwrap_or(&[])
     }
 
     /// Whether the doc's name is the query (every word in order, the last one whole), starts
@@ -663,25 +749,18 @@ impl Index {
         costs: u16,
         the: Option<u32>,
     ) -> Class {
-        let len = self
-            .section(NAME_LENGTHS)
-            .get(doc as usize)
-            .copied()
-            .unwrap_or(0) as u32;
+        let r = self.record(doc);
+        let len = r.len;
         let mut reach: u128 = 1;
-        if the.is_some()
-            && self
-                .occurrences(doc)
-                .any(|o| Some(o.0) == the && o.1 == 0 && o.2 == 1)
-        {
+        if the.is_some() && r.len > 0 && Some(r.plain(0)) == the {
             reach |= 2;
         }
         let mut whole_end: u128 = 0;
         let last = matches.len() - 1;
         for (i, word_matches) in matches.iter().enumerate() {
             let mut next: u128 = 0;
-            for (term, start, end) in self.occurrences(doc) {
-                if start >= 128 || end >= 128 || reach & (1 << start) == 0 {
+            for (term, start, end) in r.name_words() {
+                if start > MAX_POSITION || end > MAX_POSITION || reach & (1 << start) == 0 {
                     continue;
                 }
                 let Some(m) = find(word_matches, term) else {
@@ -700,7 +779,7 @@ impl Index {
             }
             reach = next;
         }
-        if len < 128 && whole_end & (1 << len) != 0 {
+        if len <= MAX_POSITION && whole_end & (1 << len) != 0 {
             Class::Exact
         } else {
             Class::Prefix
@@ -708,13 +787,63 @@ impl Index {
     }
 }
 
+/// A doc's words as its record lists them (see `format`), read in place.
+struct Record<'a> {
+    bytes: &'a [u8],
+    /// Bit where the terms start, after the three counts.
+    at: usize,
+    /// Plain words of the name.
+    len: u32,
+    joined: u32,
+    artists: u32,
+    term_bits: u32,
+}
+
+impl Record<'_> {
+    /// Term of the name's plain word `i` (below `len`).
+    fn plain(&self, i: u32) -> u32 {
+        read_bits(
+            self.bytes,
+            self.at + i as usize * self.term_bits as usize,
+            self.term_bits,
+        ) as u32
+    }
+
+    /// The name's words as (term, start, end): plain words, then joined forms.
+    fn name_words(&self) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
+        let plain = (0..self.len).map(|i| (self.plain(i), i, i + 1));
+        let tb = self.term_bits as usize;
+        let pb = position_bits(self.len);
+        let base = self.at + self.len as usize * tb;
+        let joined = (0..self.joined as usize).map(move |j| {
+            let at = base + j * (tb + 2 * pb as usize);
+            (
+                read_bits(self.bytes, at, self.term_bits) as u32,
+                read_bits(self.bytes, at + tb, pb) as u32,
+                read_bits(self.bytes, at + tb + pb as usize, pb) as u32,
+            )
+        });
+        plain.chain(joined)
+    }
+
+    /// Words of the credited artists that are not in the name.
+    fn artist_words(&self) -> impl Iterator<Item = u32> + '_ {
+        let tb = self.term_bits as usize;
+        let base = self.at
+            + self.len as usize * tb
+            + self.joined as usize * (tb + 2 * position_bits(self.len) as usize);
+        (0..self.artists as usize)
+            .map(move |k| read_bits(self.bytes, base + k * tb, self.term_bits) as u32)
+    }
+}
+
 /// A word matching more postings than this, and four times more than the other words
 /// together, is checked against their docs instead of being merged in full.
 const DEFER_MIN_POSTINGS: usize = 20_000;
 
-/// The scratch value a posting of a match contributes.
-fn slot_value(posting: u32, m: &TermMatch) -> u8 {
-    let mut flags = (posting & 0xf) as u8;
+/// The scratch value a posting (or a record's word) with these FIRST/WHOLE flags contributes.
+fn slot_value(flags: u32, m: &TermMatch) -> u8 {
+    let mut flags = (flags & (FIRST | WHOLE)) as u8;
     if !m.full {
         flags &= !(WHOLE as u8);
     }
@@ -732,21 +861,43 @@ fn merge(old: u8, new: u8) -> u8 {
     }
 }
 
-/// Merges one match's postings into the current word's scratch, leaving docs that already
-/// have a bit of `skip` in their mask alone.
-fn scan(s: &mut Scratch, postings: &[u32], m: &TermMatch, skip: u8) {
-    for &p in postings {
-        let doc = (p >> FLAG_BITS) as usize;
-        let Some(slot) = s.word.get_mut(doc) else {
+/// Merges one run of a term's postings (at most its first `cut` docs) into the current word's
+/// scratch, leaving docs that already have a bit of `skip` in their mask alone. `first`: the
+/// run of docs whose name starts with the term, where each doc carries a WHOLE bit.
+#[inline]
+fn scan(s: &mut Scratch, run: &[u8], first: bool, m: &TermMatch, skip: u8, cut: usize) {
+    let base = slot_value(if first { FIRST } else { 0 }, m);
+    let whole = slot_value(FIRST | WHOLE, m);
+    let mut doc = 0u32;
+    let mut at = 0;
+    let mut read = 0;
+    while read < cut {
+        let Some(v) = varint(run, &mut at) else {
+            break;
+        };
+        read += 1;
+        let value = if first {
+            doc = doc.wrapping_add(v >> 1);
+            if v & 1 != 0 {
+                whole
+            } else {
+                base
+            }
+        } else {
+            doc = doc.wrapping_add(v);
+            base
+        };
+        let d = doc as usize;
+        let Some(slot) = s.word.get_mut(d) else {
             continue;
         };
-        if skip != 0 && s.acc[doc].mask & skip != 0 {
+        if skip != 0 && s.acc[d].mask & skip != 0 {
             continue;
         }
         if *slot == 0 {
-            s.word_touched.push(doc as u32);
+            s.word_touched.push(doc);
         }
-        *slot = merge(*slot, slot_value(p, m));
+        *slot = merge(*slot, value);
     }
 }
 

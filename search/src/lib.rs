@@ -14,6 +14,7 @@
 //! word; the postings of every matched term are merged per doc, and docs are ranked by sorting
 //! one packed key per doc. Why these libraries: bench/results/search.md.
 
+mod bits;
 mod build;
 mod format;
 mod index;

@@ -11,7 +11,7 @@ use music_shared::fold_name;
 
 /// Positions past this in one name are still searchable as words, but cannot take part in an
 /// exact or prefix match of the whole name (kept small so that match check is one `u128`).
-pub(crate) const MAX_POSITION: usize = 127;
+pub(crate) const MAX_POSITION: u32 = 127;
 
 /// Characters of a raw query looked at; a name is never longer, so more is only work.
 pub const MAX_QUERY_BYTES: usize = 512;
