@@ -218,7 +218,12 @@ impl Builder {
             for j in &mut r.joined {
                 j.0 = final_id[j.0 as usize];
             }
-            let mut name: Vec<u32> = r.plain.iter().chain(r.joined.iter().map(|j| &j.0)).copied().collect();
+            let mut name: Vec<u32> = r
+                .plain
+                .iter()
+                .chain(r.joined.iter().map(|j| &j.0))
+                .copied()
+                .collect();
             name.sort_unstable();
             r.artists.sort_unstable();
             r.artists.dedup();

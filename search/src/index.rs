@@ -176,8 +176,16 @@ impl Index {
         let count_bits = bit_width(postings as u64);
         let record_bits = bit_width(8 * len(RECORDS) as u64) + 8;
         let expect = [
-            (TERM_OFFSETS, packed_len(terms + 1, offset_bits), "term offsets"),
-            (TERM_COUNTS, packed_len(terms + 1, count_bits), "term counts"),
+            (
+                TERM_OFFSETS,
+                packed_len(terms + 1, offset_bits),
+                "term offsets",
+            ),
+            (
+                TERM_COUNTS,
+                packed_len(terms + 1, count_bits),
+                "term counts",
+            ),
             (TARGETS, packed_len(docs, target_bits), "targets"),
             (POPULARITY, 4 * runs, "popularity"),
             (POP_STARTS, 4 * runs, "popularity runs"),

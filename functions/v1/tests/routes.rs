@@ -297,7 +297,11 @@ async fn artists_by_exact_name_match_the_csv() {
         "Ch&#339;ur Piero Coppola",
     ] {
         let expected = artists.expected(name);
-        assert_eq!(expected.len(), 1, "{name:?} is one row of the artist tables' union");
+        assert_eq!(
+            expected.len(),
+            1,
+            "{name:?} is one row of the artist tables' union"
+        );
         assert_artist(&app, name, expected).await;
     }
 }
