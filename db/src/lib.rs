@@ -112,6 +112,21 @@ mod tests {
         assert_eq!(blob(&conn, "y").unwrap(), None);
         assert_eq!(build_info(&conn, "note").unwrap().as_deref(), Some("test"));
 
+        // A track is found by its id, through the id-prefix index and not a scan.
+        let by_id = format!("SELECT name FROM tracks WHERE {TRACK_BY_ID}");
+        for row in &rows {
+            let name: String = conn.query_row(&by_id, [&row.id], |r| r.get(0)).unwrap();
+            assert_eq!(name, row.name);
+        }
+        let unknown = conn.query_row(&by_id, ["0000000000000000000000"], |r| {
+            r.get::<_, String>(0)
+        });
+        assert!(matches!(unknown, Err(rusqlite::Error::QueryReturnedNoRows)));
+        let plan: String = conn
+            .query_row(&format!("EXPLAIN QUERY PLAN {by_id}"), ["x"], |r| r.get(3))
+            .unwrap();
+        assert!(plan.contains("USING INDEX tracks_id_prefix"), "{plan}");
+
         // The original's random table is a view with Python-list reprs of the artists.
         let reprs: Vec<String> = conn
             .prepare("SELECT artists FROM songAssignments_randomTable ORDER BY id")

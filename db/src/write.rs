@@ -26,7 +26,7 @@ impl Writer {
         let conn = Connection::open(&tmp)?;
         // Nothing is durable until the rename: no journal, no syncs, pages in memory.
         conn.execute_batch(
-            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 4096;
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;
              PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -262144;
              BEGIN;",
         )?;

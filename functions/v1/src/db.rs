@@ -23,24 +23,26 @@ pub(crate) fn top_51_genres_sql() -> String {
     format!("{} ORDER BY rowid", TopGenreRow::SELECT)
 }
 
-/// `SELECT <public columns> FROM Clean_Artists WHERE <column> = ?1`: the hidden folded-name
+/// `SELECT <public columns> FROM Clean_Artists WHERE <condition>`: the hidden folded-name
 /// column is compared against, never shown.
-fn artist_sql(column: &str) -> String {
+fn artist_sql(condition: &str) -> String {
     format!(
-        "SELECT {} FROM {} WHERE {column} = ?1 ORDER BY rowid",
+        "SELECT {} FROM {} WHERE {condition} ORDER BY rowid",
         CleanArtistRow::PUBLIC.join(", "),
         CleanArtistRow::TABLE
     )
 }
 
+/// The exact name (?1) goes through the folded-name index (?2 is the name folded): one index
+/// serves both lookups, which keeps a second one (0.7 MB) out of the shipped file.
 pub(crate) fn artist_exact_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| artist_sql("artists"))
+    SQL.get_or_init(|| artist_sql("artists_folded = ?2 AND artists = ?1"))
 }
 
 pub(crate) fn artist_folded_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| artist_sql("artists_folded"))
+    SQL.get_or_init(|| artist_sql("artists_folded = ?1"))
 }
 
 /// The opened database, shared by every request of the process.
@@ -266,7 +268,11 @@ mod reprepare {
         for sql in [artist_exact_sql(), artist_folded_sql()] {
             for name in ["AC/DC", "beyonce", "The B-52's", "nobody", "abba"] {
                 let mut stmt = conn.prepare_cached(sql).unwrap();
-                rows_json(&mut stmt, [name]).unwrap();
+                if sql == artist_exact_sql() {
+                    rows_json(&mut stmt, [name, &music_shared::fold_name(name)]).unwrap();
+                } else {
+                    rows_json(&mut stmt, [name]).unwrap();
+                }
             }
             let stmt = conn.prepare_cached(sql).unwrap();
             assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");

@@ -67,16 +67,17 @@ async fn data_by_artist_clean(
         )));
     }
     let conn = state.connection();
+    let folded = music_shared::fold_name(&artist);
     {
         let mut stmt = conn
             .prepare_cached(artist_exact_sql())
             .map_err(internal("preparing the artist query"))?;
-        let (body, n) = rows_json(&mut stmt, [&artist]).map_err(internal("reading an artist"))?;
+        let (body, n) =
+            rows_json(&mut stmt, [&artist, &folded]).map_err(internal("reading an artist"))?;
         if n > 0 {
             return Ok(json_bytes(body));
         }
     }
-    let folded = music_shared::fold_name(&artist);
     if !folded.is_empty() {
         let mut stmt = conn
             .prepare_cached(artist_folded_sql())

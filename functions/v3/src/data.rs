@@ -56,7 +56,10 @@ fn invalid<'a, E: Into<Box<dyn std::error::Error + Send + Sync>>>(
 
 const TRACK_REF_SQL: &str =
     "SELECT id, name, artists, cluster, popularity FROM tracks WHERE track = ?1";
-const TRACK_BY_ID_SQL: &str = "SELECT track FROM tracks WHERE id = ?1";
+fn track_by_id_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| format!("SELECT track FROM tracks WHERE {}", music_db::TRACK_BY_ID))
+}
 const ARTIST_GENRES_SQL: &str = "SELECT genres FROM artists WHERE name = ?1";
 
 impl Catalogue {
@@ -74,9 +77,9 @@ impl Catalogue {
         // here, at start-up, rather than on some request.
         for sql in [
             TRACK_REF_SQL,
-            TRACK_BY_ID_SQL,
+            track_by_id_sql(),
             ARTIST_GENRES_SQL,
-            &track_detail_sql(),
+            track_detail_sql(),
             &artist_sql(),
         ] {
             conn.prepare_cached(sql)
@@ -192,7 +195,7 @@ impl Catalogue {
     /// The catalogue number of the track with Spotify id `id`.
     pub fn track_number(&self, id: &str) -> Result<Option<usize>, ApiError> {
         let conn = self.connection();
-        let mut st = conn.prepare_cached(TRACK_BY_ID_SQL).map_err(internal)?;
+        let mut st = conn.prepare_cached(track_by_id_sql()).map_err(internal)?;
         let n: Option<i64> = st
             .query_row([id], |r| r.get(0))
             .optional()
@@ -233,7 +236,7 @@ impl Catalogue {
     pub fn track_detail(&self, id: &str) -> Result<Option<Value>, ApiError> {
         let conn = self.connection();
         let row = conn
-            .prepare_cached(&track_detail_sql())
+            .prepare_cached(track_detail_sql())
             .map_err(internal)?
             .query_row([id], TrackRow::from_row)
             .optional()
@@ -312,8 +315,9 @@ impl Catalogue {
     }
 }
 
-fn track_detail_sql() -> String {
-    format!("{} WHERE id = ?1", TrackRow::SELECT)
+fn track_detail_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| format!("{} WHERE {}", TrackRow::SELECT, music_db::TRACK_BY_ID))
 }
 
 fn artist_sql() -> String {
