@@ -37,7 +37,7 @@ pub fn function_id(family: Family) -> &'static str {
     }
 }
 
-/// The binary (and cargo-lambda `Binary` build property) of a family.
+/// The binary of a family (what infra/lambdas/Makefile builds and copies for its function).
 pub fn binary_name(family: Family) -> &'static str {
     match family {
         Family::V1 => "music-v1",

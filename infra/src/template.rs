@@ -20,7 +20,6 @@ pub struct Function {
     pub logical_id: String,
     pub code_uri: Option<String>,
     pub build_method: Option<String>,
-    pub binary: Option<String>,
     pub routes: Vec<ApiRoute>,
     /// The function's own variables merged over `Globals.Function.Environment.Variables`.
     pub env: BTreeMap<String, Value>,
@@ -167,10 +166,6 @@ fn function(id: &str, res: &Value, global_env: &Map<String, Value>) -> Result<Fu
             .map(str::to_string),
         build_method: meta
             .and_then(|m| m.get("BuildMethod"))
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        binary: meta
-            .and_then(|m| m.pointer("/BuildProperties/Binary"))
             .and_then(Value::as_str)
             .map(str::to_string),
         routes,

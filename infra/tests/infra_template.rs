@@ -89,19 +89,31 @@ fn every_function_is_an_arm64_rust_binary_of_its_family() {
     assert_eq!(g["Runtime"], "provided.al2023");
     assert_eq!(g["Architectures"], serde_json::json!(["arm64"]));
     assert_eq!(g["Handler"], "bootstrap");
+    let makefile = std::fs::read_to_string(repo_root().join("infra/lambdas/Makefile")).unwrap();
     for f in t.functions().unwrap() {
         let family = family_of(&f.logical_id).expect("a family function");
+        // Built by infra/lambdas/Makefile: the function's target copies its own binary.
         assert_eq!(
             f.build_method.as_deref(),
-            Some("rust-cargolambda"),
+            Some("makefile"),
             "{}",
             f.logical_id
         );
-        assert_eq!(
-            f.binary.as_deref(),
-            Some(binary_name(family)),
-            "{}",
+        let target = format!(
+            "build-{}:\n\t$(call lambda,{})\n",
+            f.logical_id,
+            binary_name(family)
+        );
+        assert!(
+            makefile.contains(&target),
+            "{}: infra/lambdas/Makefile lacks {target:?}",
             f.logical_id
+        );
+        assert!(
+            makefile.contains(&format!("--bin {}", binary_name(family))),
+            "{}: the Makefile's one cargo invocation does not build {}",
+            f.logical_id,
+            binary_name(family)
         );
         let code = repo_root()
             .join("infra")

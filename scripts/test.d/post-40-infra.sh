@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Checks of the SAM deployment (infra/): `sam validate --lint`, cfn-lint, and `sam build
-# --beta-features` of every function, cross-compiled for arm64 by cargo-lambda with zig (no
-# container). The cargo build reuses $CARGO_TARGET_DIR, so only a cold cache pays for the full
+# Checks of the SAM deployment (infra/): `sam validate --lint`, cfn-lint, and `sam build` of
+# every function, cross-compiled for arm64 by cargo-lambda with zig (no container), all four in
+# one cargo invocation (infra/lambdas/Makefile). The cargo build reuses $CARGO_TARGET_DIR, so only a cold cache pays for the full
 # release cross-build; the SAM build directory lives outside the checkout.
 # Tools come from pre-40-infra-tools.sh. Prints each artifact's zipped size and fails if a
 # function's is over 10 MB (this project's goal) or the data layer's over 50 MB (Lambda's limit
@@ -26,9 +26,9 @@ if [[ "${MUSIC_ML_SKIP_SAM_BUILD:-0}" == 1 ]]; then
     exit 0
 fi
 build_dir="$(dirname "$CARGO_TARGET_DIR")/sam-build"
-log "sam build --beta-features (every function, arm64, into $build_dir)"
+log "sam build (every function, arm64, into $build_dir)"
 started=$(date +%s)
-sam build --beta-features --template-file template.yaml --build-dir "$build_dir" >"$build_dir.log" 2>&1 || {
+sam build --template-file template.yaml --build-dir "$build_dir" >"$build_dir.log" 2>&1 || {
     tail -n 60 "$build_dir.log" >&2
     exit 1
 }
