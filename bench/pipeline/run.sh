@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
-# Pipeline benchmark: our Rust pipeline vs the same steps in pandas + scikit-learn, in one run,
-# on 170k and 600k tracks RESAMPLED (with jitter, fixed seed) from the 688 real shipped tracks.
+# Pipeline benchmark for issue 11's goals, each side against its baseline in the same run:
+#  (a) the shipped catalogue (data/raw, the pipeline's default inputs) end to end, our release
+#      `pipeline` (read -> musicData.sqlite + item files written) vs pandas + scikit-learn doing
+#      the same steps on the same five raw files without writing anything (same n_init);
+#  (b) ROWS tracks RESAMPLED from the real catalogue (`resample`), both sides with n_init=1;
+#  (c) k=10 inertia: ours (default n_init) vs scikit-learn n_init=10 on exactly our kept rows;
+#  (d) the size of musicData.sqlite, zipped (zip -9, and deflate as post-40-infra.sh zips it).
+# Ours and Python alternate, --repeat times each; medians are reported.
 #
-#   bench/pipeline/run.sh [--sizes "170000 600000"] [--n-init 4]
+#   bench/pipeline/run.sh [--repeat 3] [--rows 170000] [--only a,b,c,d] [--no-write]
 #
-# Prints, per size: wall time of each side, the ratio, both k=10 inertias (sum of squared
-# distances) and their difference, and our peak memory; writes the table to
-# bench/results/pipeline.md. Installs pandas and scikit-learn into a venv under $MUSIC_ML_TOOLS.
+# Writes to bench/out/ (outputs, logs) and bench/results/pipeline.md (unless --no-write).
+# Installs pandas and scikit-learn into a venv under $MUSIC_ML_TOOLS/bench-venv.
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib/env.sh"
 cd "$ROOT"
-sizes="170000 600000"
-n_init=4
+repeat=3
+rows=170000
+only="a,b,c,d"
+write=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --sizes) sizes="$2"; shift 2 ;;
-        --n-init) n_init="$2"; shift 2 ;;
-        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "unknown option $1" >&2; exit 2 ;;
+        --repeat) repeat="$2"; shift 2 ;;
+        --rows) rows="$2"; shift 2 ;;
+        --only) only="$2"; shift 2 ;;
+        --no-write) write=0; shift ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
+wants() { [[ ",$only," == *",$1,"* ]]; }
 venv="$MUSIC_ML_TOOLS/bench-venv"
 if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import pandas, sklearn" 2>/dev/null; then
     log "installing pandas and scikit-learn into $venv"
@@ -27,49 +37,63 @@ if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import pandas, skle
     "$venv/bin/pip" install --quiet --upgrade pip
     "$venv/bin/pip" install --quiet pandas scikit-learn
 fi
-log "building the release pipeline"
+log "building the release pipeline and resample"
 cargo build --quiet --release -p music-scripts --bin pipeline --bin resample
 bin="$CARGO_TARGET_DIR/release"
-out="$ROOT/bench/out"
-mkdir -p "$out" bench/results
-sk_version=$("$venv/bin/python" -c "import sklearn, pandas; print('scikit-learn', sklearn.__version__, '/ pandas', pandas.__version__)")
-report="bench/results/pipeline.md"
-{
-    echo "# Pipeline benchmark"
-    echo
-    echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m); $(date -u +%Y-%m-%d). Command: \`bench/pipeline/run.sh --sizes \"$sizes\" --n-init $n_init\`."
-    echo "Rows are RESAMPLED with jitter from the 688 real tracks (\`resample\`, seed 7): benchmark data, not real tracks."
-    echo "Both sides: read CSV + artist genres, clean, ratio-scale, elbow k=1..10 with $n_init inits per k, final k=10."
-    echo "Ours also writes the SQLite store and the three item files; the Python side writes nothing. Baseline: $sk_version."
-    echo
-    echo "| tracks | ours (s) | ours without writing outputs (s) | ours peak RSS (MiB) | pandas+sklearn (s) | speed-up | speed-up without writing | inertia k=10 ours | inertia k=10 sklearn | difference |"
-    echo "|---|---|---|---|---|---|---|---|---|---|"
-} > "$report.tmp"
-for n in $sizes; do
-    csv="$out/tracks_${n}.csv"
-    [[ -f "$csv" ]] || "$bin/resample" --rows "$n" --out "$csv"
-    log "ours on $n resampled tracks"
-    /usr/bin/time -f "%e %M" -o "$out/time_$n.txt" "$bin/pipeline" --quiet --tracks "$csv" --out "$out/build_$n" \
-        --n-init "$n_init" > "$out/ours_$n.txt"
-    read -r ours_s ours_kb < "$out/time_$n.txt"
-    ours_inertia=$(awk '$1=="k=10"{print $2}' "$out/ours_$n.txt")
-    # read + clean/scale + k-means, from the pipeline's own summary (everything but "write").
-    ours_compute=$(awk '$1=="time" && $2!="write"{s+=$(NF-1)} END{print s}' "$out/ours_$n.txt")
-    log "pandas + scikit-learn on $n resampled tracks"
-    zcat data/raw/data_w_genres.csv.gz > "$out/data_w_genres.csv"
-    "$venv/bin/python" bench/pipeline/sklearn_pipeline.py --tracks "$csv" --artists "$out/data_w_genres.csv" \
-        --n-init "$n_init" > "$out/sklearn_$n.json"
-    py_s=$(python3 -c "import json;print(round(json.load(open('$out/sklearn_$n.json'))['seconds'],2))")
-    py_inertia=$(python3 -c "import json;print(round(json.load(open('$out/sklearn_$n.json'))['inertia']['10'],4))")
-    row=$(python3 - "$n" "$ours_s" "$ours_kb" "$py_s" "$ours_inertia" "$py_inertia" "$ours_compute" <<'PY'
-import sys
-n, ours, kb, py, oi, pi, oc = sys.argv[1:]
-ours, py, oi, pi, oc = float(ours), float(py), float(oi), float(pi), float(oc)
-print(f"| {int(n):,} | {ours:.2f} | {oc:.2f} | {int(kb)/1024:.0f} | {py:.2f} | {py/ours:.2f}x | {py/oc:.2f}x | {oi:.2f} | {pi:.2f} | {100*(oi-pi)/pi:+.2f}% |")
-PY
-)
-    echo "$row" | tee -a "$report.tmp"
-    cat "$out/ours_$n.txt" | grep -E "time|kept" | sed 's/^/    /'
-done
-mv "$report.tmp" "$report"
-log "wrote $report"
+out="$ROOT/bench/out/pipeline"
+mkdir -p "$out"
+py="$venv/bin/python"
+sk=bench/pipeline/sklearn_pipeline.py
+raw=data/raw
+tracks=("$raw/tracks_2021_subsets.csv.gz" "$raw/data_2020_subsets.csv.gz" "$raw/Top80song.csv")
+artists=("$raw/data_w_genres_2020.csv.gz" "$raw/data_w_genres.csv.gz")
+sk_tracks=(); for t in "${tracks[@]}"; do sk_tracks+=(--tracks "$t"); done
+sk_artists=(); for a in "${artists[@]}"; do sk_artists+=(--artists "$a"); done
+timed() { # timed NAME CMD...: stdout to $out/NAME.out, "wall user sys maxKiB" to $out/NAME.time
+    local name="$1"; shift
+    /usr/bin/time -f "%e %U %S %M" -o "$out/$name.time" "$@" > "$out/$name.out"
+}
+echo "load_before $(cut -d' ' -f1-3 /proc/loadavg)" > "$out/machine.txt"
+if wants a; then
+    for r in $(seq "$repeat"); do
+        log "(a) shipped catalogue, run $r/$repeat: ours (end to end, writes $out/build_shipped)"
+        rm -rf "$out/build_shipped"
+        timed "a_ours_$r" "$bin/pipeline" --quiet --out "$out/build_shipped"
+        log "(a) shipped catalogue, run $r/$repeat: pandas + scikit-learn (n_init 4, writes nothing)"
+        timed "a_py_$r" "$py" "$sk" "${sk_tracks[@]}" "${sk_artists[@]}" --n-init 4
+    done
+fi
+if wants b; then
+    csv="$out/resampled_$rows.csv"
+    log "(b) resampling $rows tracks from the real catalogue (benchmark data, not real tracks)"
+    "$bin/resample" --rows "$rows" --out "$csv" 2> "$out/resample.log"
+    cat "$out/resample.log" >&2
+    for r in $(seq "$repeat"); do
+        log "(b) $rows resampled, run $r/$repeat: ours (n_init 1, end to end)"
+        rm -rf "$out/build_$rows"
+        timed "b_ours_$r" "$bin/pipeline" --quiet --tracks "$csv" --n-init 1 --out "$out/build_$rows"
+        log "(b) $rows resampled, run $r/$repeat: pandas + scikit-learn (n_init 1, writes nothing)"
+        timed "b_py_$r" "$py" "$sk" --tracks "$csv" "${sk_artists[@]}" --n-init 1
+    done
+fi
+if wants c; then
+    [[ -f "$out/build_shipped/musicData.sqlite" ]] || { echo "(c) needs (a)'s output; run with --only a,c" >&2; exit 1; }
+    log "(c) scikit-learn n_init=10 on the rows our pipeline kept"
+    timed c_py "$py" "$sk" --from-sqlite "$out/build_shipped/musicData.sqlite" --n-init 10
+fi
+if wants d; then
+    [[ -f "$out/build_shipped/musicData.sqlite" ]] || { echo "(d) needs (a)'s output; run with --only a,d" >&2; exit 1; }
+    rm -f "$out/layer.zip"
+    (cd "$out/build_shipped" && zip -q -9 "$out/layer.zip" musicData.sqlite)
+fi
+echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/machine.txt"
+args=(--out-dir "$out" --repeat "$repeat" --rows "$rows" --only "$only"
+      --command "bench/pipeline/run.sh --repeat $repeat --rows $rows$( [[ $only != a,b,c,d ]] && echo " --only $only")"
+      --versions "$("$py" -c "import sklearn, pandas, numpy, sys; print(f'scikit-learn {sklearn.__version__}, pandas {pandas.__version__}, numpy {numpy.__version__}, Python {sys.version.split()[0]}')")")
+if [[ $write == 1 ]]; then
+    python3 bench/pipeline/report.py "${args[@]}" > bench/results/pipeline.md
+    cat bench/results/pipeline.md
+    log "wrote bench/results/pipeline.md"
+else
+    python3 bench/pipeline/report.py "${args[@]}"
+fi

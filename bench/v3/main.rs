@@ -52,7 +52,8 @@ the same router called in process as the baseline, on the shipped catalogue.
 Usage: cargo bench -p music-v3 --bench v3 -- [OPTIONS]
 
 Options:
-  --db PATH        SQLite file to serve [default: data/build/musicData.sqlite of the checkout]
+  --db PATH        SQLite file to serve, relative to the checkout
+                   [default: data/build/musicData.sqlite]
   --requests N     requests per workload and pass [default: 3000]
   --clients N      concurrent keep-alive connections of the main pass [default: 8]
   --quick          500 requests per workload
@@ -564,7 +565,17 @@ fn options() -> Options {
             }
             "--bench" => {} // cargo bench passes it to every bench binary
             "--quick" => o.requests = 500,
-            "--db" => o.db = PathBuf::from(value("--db")),
+            "--db" => {
+                // cargo bench runs this in functions/v3: a relative path is the checkout's.
+                let db = PathBuf::from(value("--db"));
+                o.db = if db.is_relative() && !db.exists() {
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                        .join("../..")
+                        .join(db)
+                } else {
+                    db
+                };
+            }
             "--requests" => o.requests = value("--requests").parse().expect("--requests N"),
             "--clients" => o.clients = value("--clients").parse().expect("--clients N"),
             other => {
