@@ -7,16 +7,18 @@
 #  3. v2 lookup latency over real HTTP (router on 127.0.0.1, DynamoDB SDK to dynalite).
 # Figures go to stdout; paste them into bench/results/v2.md.
 #
-#   bench/v2/run.sh            RUNS=3 REQUESTS=3000 by default
+#   bench/v2/run.sh            RUNS=3 REQUESTS=3000 BOTO3_LIMIT=5000 by default
+# (BOTO3_LIMIT: items per file for the boto3 loop, 0 = all; its rate is what is compared.)
 set -euo pipefail
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 source "$(dirname "$0")/../../scripts/lib/env.sh"
 cd "$ROOT"
 RUNS="${RUNS:-3}"
 REQUESTS="${REQUESTS:-3000}"
+BOTO3_LIMIT="${BOTO3_LIMIT:-5000}"
 
 bash scripts/test.d/pre-20-dynalite.sh
 venv="$MUSIC_ML_TOOLS/bench-v2-venv"
@@ -44,7 +46,7 @@ for run in $(seq "$RUNS"); do
     printf 'batch-writer run %s: ' "$run"
     "$CARGO_TARGET_DIR/debug/batch-writer" --quiet --endpoint-url "$endpoint" --table-prefix "rs${run}_" | tail -1
 done
-"$venv/bin/python" bench/v2/boto3_put_item_loop.py --endpoint-url "$endpoint" --table-prefix py_
+"$venv/bin/python" bench/v2/boto3_put_item_loop.py --endpoint-url "$endpoint" --table-prefix py_ --limit "$BOTO3_LIMIT"
 echo
 MUSIC_ML_BENCH_ENDPOINT="$endpoint" MUSIC_ML_BENCH_PREFIX=rs1_ MUSIC_ML_BENCH_REQUESTS="$REQUESTS" \
     cargo test --quiet -p music-e2e --test v2_bench -- --ignored --nocapture 2>/dev/null | grep '^|'
