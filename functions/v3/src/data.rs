@@ -343,3 +343,37 @@ fn cluster_json(c: &ClusterRow) -> Value {
         "reference_distance": c.reference_distance,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13: a request that panics while holding a connection poisons its mutex. The
+    /// connection is read-only, so later requests must go on using it, not fail for ever (v3
+    /// used to `unwrap` the lock, turning one panic into a permanent 500).
+    #[test]
+    fn poisoned_connections_are_used_on() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/build/musicData.sqlite");
+        let catalogue =
+            Catalogue::open(&path).expect("data/build/musicData.sqlite (run the pipeline)");
+        let id: String = catalogue
+            .connection()
+            .query_row("SELECT id FROM tracks ORDER BY track LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let expected = catalogue.track_number(&id).unwrap();
+        assert!(expected.is_some());
+        for conn in &catalogue.connections {
+            let poisoned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _held = conn.lock().unwrap();
+                panic!("a request panics while holding its connection");
+            }));
+            assert!(poisoned.is_err());
+            assert!(conn.is_poisoned());
+        }
+        for _ in 0..2 * catalogue.connections.len() {
+            assert_eq!(catalogue.track_number(&id).unwrap(), expected);
+        }
+    }
+}
