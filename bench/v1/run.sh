@@ -1,129 +1,164 @@
 #!/usr/bin/env bash
-# v1 benchmark: the v1 routes in-process, over local HTTP from the Rust server, and from a plain
-# Flask app doing the same queries on the same file (gunicorn, 2 sync workers), all in one run
-# with the same load generator. Writes bench/results/v1.md (or $OUT).
+# v1 benchmark: the local Rust server (music-ml-serve, release) against the original's stack,
+# Flask + flask_cors + SQLAlchemy 1.x under gunicorn with 2 sync workers
+# (bench/v1/flask_sqlalchemy_app.py), on the same SQLite file, in the same run, with the same
+# load generator: wrk, 2 threads, 32 connections. Also times the v1 routes in-process.
+# Writes bench/results/v1-vs-flask.md (or $OUT).
 #
-#   bench/v1/run.sh                  5 s per route and target, 4 connections
-#   SECS=10 CONNS=8 bench/v1/run.sh  longer / more concurrent
+#   bench/v1/run.sh                   10 s of wrk per route and server
+#   SECS=30 bench/v1/run.sh           longer runs
 #
-# Not part of ./scripts/test. Installs Flask + gunicorn into $MUSIC_ML_TOOLS/bench-v1-venv.
+# Goals (issue 13): >= 40x Flask's requests/s on data_by_year and top_51_genres, >= 30x on the
+# artist lookup. Not part of ./scripts/test. Installs wrk from Debian (apt-get) if missing and
+# Flask, flask-cors, SQLAlchemy 1.4 and gunicorn into $MUSIC_ML_TOOLS/bench-v1-sqlalchemy-venv.
 set -euo pipefail
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 source "$(dirname "$0")/../../scripts/lib/env.sh"
 cd "$ROOT"
-SECS="${SECS:-5}"
-CONNS="${CONNS:-4}"
+SECS="${SECS:-10}"
+THREADS=2
+CONNS=32
 INPROC_REQUESTS="${INPROC_REQUESTS:-20000}"
-OUT="${OUT:-$ROOT/bench/results/v1.md}"
+OUT="${OUT:-$ROOT/bench/results/v1-vs-flask.md}"
 export MUSIC_ML_DB="${MUSIC_ML_DB:-$ROOT/data/build/musicData.sqlite}"
 ensure_data
 
-venv="$MUSIC_ML_TOOLS/bench-v1-venv"
+if ! command -v wrk >/dev/null; then
+    log "installing wrk from Debian"
+    if [[ $(id -u) != 0 ]]; then
+        echo "bench/v1: wrk is missing and apt-get needs root: sudo apt-get install wrk" >&2
+        exit 1
+    fi
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2
+fi
+venv="$MUSIC_ML_TOOLS/bench-v1-sqlalchemy-venv"
 if [[ ! -x "$venv/bin/gunicorn" ]]; then
-    log "installing Flask and gunicorn into $venv"
+    log "installing Flask, flask-cors, SQLAlchemy 1.4 and gunicorn into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check 'flask==3.1.*' 'gunicorn==23.*'
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        'flask==3.1.*' 'flask-cors==5.*' 'sqlalchemy==1.4.*' 'gunicorn==23.*'
 fi
 
-log "building the benchmark driver (release)"
-cargo build --release --quiet -p music-v1 --example v1-bench
+log "building music-ml-serve and the in-process driver (release)"
+cargo build --release --quiet -p music-local --bin music-ml-serve -p music-v1 --example v1-bench
+serve="$CARGO_TARGET_DIR/release/music-ml-serve"
 bench="$CARGO_TARGET_DIR/release/examples/v1-bench"
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() {
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
         sleep 0.1
     done
     echo "nothing listens on 127.0.0.1:$1" >&2
     return 1
 }
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+pid=""
+stop() { if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; fi; }
+trap stop EXIT
 
-labels=("data_by_year" "top_51_genres" "artist, exact" "artist, folded" "artist, unknown (404)")
-paths=("/api/v1.0/data_by_year" "/api/v1.0/top_51_genres" "/api/v1.0/data_by_artist_clean/The%20B-52's"
-       "/api/v1.0/data_by_artist_clean/beyonce" "/api/v1.0/data_by_artist_clean/x%22%20OR%20%221%22%3D%221")
-expect=(200 200 200 200 404)
+labels=("data_by_year" "top_51_genres" "artist (exact name)")
+paths=("/api/v1.0/data_by_year" "/api/v1.0/top_51_genres" "/api/v1.0/data_by_artist_clean/The%20B-52's")
+goals=(40 40 30)
 
 tmp="$(mktemp -d)"
-run_target() { # name port extra-args...
-    local name="$1" port="$2"; shift 2
+# wrk_row NAME PORT: one wrk run per route; a "label|req/s|p50|p99|non-2xx|socket errors" line each.
+wrk_rows() {
+    local name="$1" port="$2"
     for i in "${!paths[@]}"; do
-        "$bench" load --addr "127.0.0.1:$port" --path "${paths[$i]}" --label "${labels[$i]}" \
-            --connections "$CONNS" --seconds "$SECS" --expect "${expect[$i]}" "$@" | tee -a "$tmp/$name"
+        local url="http://127.0.0.1:$port${paths[$i]}"
+        local code
+        code="$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).status)' "$url")"
+        [[ "$code" == 200 ]] || { echo "$name: $url answered $code" >&2; exit 1; }
+        wrk -t"$THREADS" -c"$CONNS" -d2s "$url" >/dev/null # warm-up
+        wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency "$url" >"$tmp/wrk.txt"
+        python3 - "${labels[$i]}" "$tmp/wrk.txt" <<'PY' | tee -a "$tmp/$name"
+import re, sys
+label, text = sys.argv[1], open(sys.argv[2]).read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+def pct(p):
+    m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    if not m:
+        return float("nan")
+    v, unit = float(m.group(1)), m.group(2)
+    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+sock = re.search(r"Socket errors: (.*)", text)
+print(f"{label}|{rps:.0f}|{pct(50):.2f}|{pct(99):.2f}|{non2xx.group(1) if non2xx else 0}|{sock.group(1).strip() if sock else 'none'}")
+PY
     done
 }
 
-log "in-process"
-"$bench" inproc --requests "$INPROC_REQUESTS" | tee "$tmp/inproc"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+log "in-process ($INPROC_REQUESTS requests per route)"
+"$bench" inproc --requests "$INPROC_REQUESTS" >"$tmp/inproc"
 
-rust_port="$(free_port)"
-"$bench" serve --port "$rust_port" 2>/dev/null &
-pids+=($!)
-wait_port "$rust_port"
-log "Rust server, keep-alive"
-run_target rust_keepalive "$rust_port"
-log "Rust server, a new connection per request"
-run_target rust_close "$rust_port" --close
-kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
+port="$(free_port)"
+RUST_LOG=warn "$serve" --port "$port" --db "$MUSIC_ML_DB" --data-dir "$(dirname "$MUSIC_ML_DB")" >/dev/null &
+pid=$!
+wait_port "$port"
+log "Rust (music-ml-serve): wrk -t$THREADS -c$CONNS -d${SECS}s"
+wrk_rows rust "$port"
+stop
 
-flask_port="$(free_port)"
-"$venv/bin/gunicorn" --workers 2 --bind "127.0.0.1:$flask_port" --chdir "$ROOT/bench/v1" \
-    --log-level warning flask_app:app &
-pids+=($!)
-wait_port "$flask_port"
-log "Flask + gunicorn (2 sync workers)"
-run_target flask "$flask_port"
+port="$(free_port)"
+"$venv/bin/gunicorn" --workers 2 --bind "127.0.0.1:$port" --chdir "$ROOT/bench/v1" \
+    --log-level warning flask_sqlalchemy_app:app 2>"$tmp/gunicorn.log" &
+pid=$!
+wait_port "$port"
+log "Flask + SQLAlchemy (gunicorn, 2 sync workers): wrk -t$THREADS -c$CONNS -d${SECS}s"
+wrk_rows flask "$port"
+stop
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-header="| route | connections | requests | req/s | p50 µs | p99 µs | errors |
-|---|---:|---:|---:|---:|---:|---:|"
-ratio() { # numerator-file denominator-file
-    paste -d'\t' <(awk -F'|' '{print $2 "\t" $5}' "$tmp/$1") <(awk -F'|' '{print $5}' "$tmp/$2") |
-        awk -F'\t' '{ printf "| %s | %.1fx |\n", $1, $2 / $3 }'
+versions="$("$venv/bin/python" - <<'PY'
+import importlib.metadata as m, platform
+print(", ".join(f"{p} {m.version(p)}" for p in ("flask", "flask-cors", "sqlalchemy", "gunicorn")) + f", Python {platform.python_version()}")
+PY
+)"
+table() {
+    echo "| route | requests/s | p50 ms | p99 ms | non-2xx | socket errors |"
+    echo "|---|---:|---:|---:|---:|---|"
+    awk -F'|' '{ printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6 }' "$tmp/$1"
 }
 {
     echo "# v1 benchmark"
     echo
-    echo "Generated by \`bench/v1/run.sh\` (SECS=$SECS CONNS=$CONNS INPROC_REQUESTS=$INPROC_REQUESTS)"
-    echo "on $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)."
-    echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"
-    echo "$(free -g | awk '/Mem:/ {print $2}') GiB RAM; the server, the load generator and other work share those cores."
-    echo "Rust built with the workspace's release profile; Flask $("$venv/bin/python" -c 'import flask, importlib.metadata as m; print(m.version("flask"))'),"
-    echo "gunicorn $("$venv/bin/gunicorn" --version | tr -d '()' | awk '{print $3}'), $("$venv/bin/python" --version)."
+    echo "Generated by \`bench/v1/run.sh\` (SECS=$SECS) on $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- functions bench/v1 2>/dev/null || echo ' + local changes')."
+    echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM."
+    echo "The servers, wrk and anything else running share those cores; load average (1/5/15 min)"
+    echo "$load_before before the run, $load_after after it. Compare ratios, not absolute figures,"
+    echo "and rerun on an idle machine before quoting them."
     echo
-    echo "## In-process (\`tower::ServiceExt::oneshot\` on the finished router, one request at a time)"
+    echo "Both servers read \`$(basename "$MUSIC_ML_DB")\` ($(du -h "$MUSIC_ML_DB" | cut -f1)). Load: \`wrk -t$THREADS -c$CONNS -d${SECS}s --latency\`"
+    echo "after a 2 s warm-up, one route at a time. Rust: \`music-ml-serve\` (release, every family"
+    echo "mounted, the shared edge with ETag/Cache-Control; wrk sends no If-None-Match, so every"
+    echo "request gets the full body). Baseline: $versions; gunicorn --workers 2 (sync), which closes"
+    echo "the connection after every response, so each of its requests includes a TCP connect."
+    echo
+    echo "## Requests/s against the goals"
+    echo
+    echo "| route | Rust req/s | Flask + SQLAlchemy req/s | ratio | goal | met |"
+    echo "|---|---:|---:|---:|---:|---|"
+    paste -d'|' <(cut -d'|' -f1,2 "$tmp/rust") <(cut -d'|' -f2 "$tmp/flask") <(printf '%s\n' "${goals[@]}") |
+        awk -F'|' '{ r = $2 / $3; printf "| %s | %s | %s | %.1fx | >= %sx | %s |\n", $1, $2, $3, r, $4, (r >= $4 ? "yes" : "no") }'
+    echo
+    echo "## Rust, music-ml-serve"
+    echo
+    table rust
+    echo
+    echo "## Flask + SQLAlchemy, gunicorn 2 sync workers"
+    echo
+    table flask
+    echo
+    echo "## In-process (\`tower::ServiceExt::oneshot\` on the finished v1 router, one request at a time)"
     echo
     cat "$tmp/inproc"
-    echo
-    echo "## Local HTTP, Rust server (axum, tokio multi-thread), keep-alive connections"
-    echo
-    echo "$header"; cat "$tmp/rust_keepalive"
-    echo
-    echo "## Local HTTP, Rust server, \`Connection: close\` (a TCP connect per request, like gunicorn)"
-    echo
-    echo "$header"; cat "$tmp/rust_close"
-    echo
-    echo "## Local HTTP, Flask baseline (bench/v1/flask_app.py, gunicorn --workers 2, sync)"
-    echo
-    echo "gunicorn's sync workers close the connection after every response, so every request"
-    echo "includes a TCP connect."
-    echo
-    echo "$header"; cat "$tmp/flask"
-    echo
-    echo "## Requests/s relative to Flask"
-    echo
-    echo "| route | Rust keep-alive / Flask |"
-    echo "|---|---:|"
-    ratio rust_keepalive flask
-    echo
-    echo "| route | Rust close / Flask |"
-    echo "|---|---:|"
-    ratio rust_close flask
-} > "$OUT"
+} >"$OUT"
 rm -rf "$tmp"
 log "wrote $OUT"
+cat "$OUT"

@@ -1,8 +1,9 @@
 //! The batch writer against a real DynamoDB API (dynalite) behind the fault proxy: what it does
 //! when DynamoDB is overloaded, refuses it, or holds tables that are not the stack's. Each test
 //! seeds a real subset of the item files (the first lines of each), which is enough to make
-//! hundreds of requests; `MUSIC_ML_WRITER_FULL=1` makes the overload test write every item
-//! (the figure for bench/results).
+//! hundreds of requests; `MUSIC_ML_WRITER_FULL=1` makes the overload test write every item and
+//! `MUSIC_ML_WRITER_DEFAULT_BACKOFF=1` keeps the writer's own backoff (25 ms base, 5 s cap)
+//! instead of the test's shorter one (both set by bench/v2/writer-faults.sh for bench/results).
 
 mod dynamo_support;
 
@@ -71,8 +72,10 @@ async fn steady_partial_unprocessed_items_grow_the_backoff_and_lose_nothing() {
     proxy.set(Fault::HalfUnprocessed);
     let tables = TableNames::default().prefixed("partial_");
     let mut opts = options(dir.clone(), &tables, &proxy.endpoint);
-    opts.base_backoff = Duration::from_millis(2);
-    opts.max_backoff = Duration::from_millis(500);
+    if !std::env::var("MUSIC_ML_WRITER_DEFAULT_BACKOFF").is_ok_and(|v| v == "1") {
+        opts.base_backoff = Duration::from_millis(2);
+        opts.max_backoff = Duration::from_millis(500);
+    }
     let started = Instant::now();
     let report = dynamo_writer::run(&opts)
         .await
@@ -94,9 +97,13 @@ async fn steady_partial_unprocessed_items_grow_the_backoff_and_lose_nothing() {
         "the backoff did not grow: highest retry {}",
         report.max_attempt
     );
+    let ceiling =
+        dynamo_writer::backoff_ceiling(report.max_attempt, opts.base_backoff, opts.max_backoff);
     eprintln!(
-        "writer under 50% UnprocessedItems ({} items): {:.2} s total, {:.2} s writing, {} requests ({} cut, {} items handed back), {} retries for unprocessed items, highest retry {}, backoff slept {:.2} s summed over batches",
+        "writer under 50% UnprocessedItems ({} items, backoff base {} ms, cap {} ms): {:.2} s total, {:.2} s writing, {} requests ({} cut, {} items handed back), {} retries for unprocessed items, highest retry {} (wait ceiling {} ms), backoff slept {:.2} s summed over batches, items lost 0",
         report.items(),
+        opts.base_backoff.as_millis(),
+        opts.max_backoff.as_millis(),
         elapsed.as_secs_f64(),
         report.write_time.as_secs_f64(),
         report.requests,
@@ -104,6 +111,7 @@ async fn steady_partial_unprocessed_items_grow_the_backoff_and_lose_nothing() {
         held,
         report.unprocessed_retries,
         report.max_attempt,
+        ceiling.as_millis(),
         report.backoff_time.as_secs_f64()
     );
     // Counted behind the proxy's back, straight from dynalite.
@@ -142,10 +150,12 @@ async fn a_fatal_error_stops_every_batch_within_one_round_trip() {
         let tables = TableNames::default().prefixed(prefix);
         let mut opts = options(dir.clone(), &tables, &proxy.endpoint);
         opts.concurrency = 8;
+        let started = Instant::now();
         let err = dynamo_writer::run(&opts)
             .await
             .expect_err("a refused write fails the run")
             .to_string();
+        let elapsed = started.elapsed();
         let sent = proxy.counters.batch_writes.load(Ordering::SeqCst);
         let batches: u64 = FILES.iter().map(|f| line_count(&dir, f).div_ceil(25)).sum();
         assert!(
@@ -160,7 +170,11 @@ async fn a_fatal_error_stops_every_batch_within_one_round_trip() {
                 .any(|t| err.contains(&format!("table {t}"))),
             "{code}: the error names the table: {err}"
         );
-        eprintln!("{code}: {sent} requests of {batches} batches sent; {err}");
+        eprintln!(
+            "{code}: stopped after {:.3} s, {sent} BatchWriteItem requests of {batches} batches sent ({} in flight at most); {err}",
+            elapsed.as_secs_f64(),
+            opts.concurrency
+        );
     }
 }
 
