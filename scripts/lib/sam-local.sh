@@ -120,6 +120,8 @@ sam_local_docker_release() {
             rm -f "$user"
         fi
     done
+    # The last one out tidies up (another run may still use its containers).
+    ((others == 0)) && sam_local_docker_tidy
     local pid
     pid="$(cat "$SAM_LOCAL_STATE/dockerd.pid" 2>/dev/null || true)"
     if ((others == 0)) && [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
@@ -136,6 +138,20 @@ sam_local_docker_release() {
     flock -u "$SAM_LOCAL_LOCK_FD"
     exec {SAM_LOCAL_LOCK_FD}>&-
     unset SAM_LOCAL_LOCK_FD
+}
+
+# Whatever SAM left behind: containers of the stand-in's images (SAM removes its own on a clean
+# stop) and the images it rebuilt on every start (the ones with a template-defined layer), which
+# are dangling afterwards. Images and containers made FROM the stand-in inherit its label.
+sam_local_docker_tidy() {
+    docker info >/dev/null 2>&1 || return 0
+    local left
+    left="$(docker ps -aq --filter "label=$SAM_LOCAL_LABEL")"
+    if [[ -n "$left" ]]; then
+        # shellcheck disable=SC2086 # one id per word
+        docker rm -f $left >/dev/null 2>&1 || true
+    fi
+    docker image prune -f --filter "label=$SAM_LOCAL_LABEL" >/dev/null 2>&1 || true
 }
 
 # --- the stand-in base image ----------------------------------------------------------------------
@@ -244,10 +260,11 @@ while todo:
         todo.extend(deps.get(pid, []))
 ')" || true
     [[ -n "$dirs" ]] || dirs=$'shared\nfunctions'
-    local args=()
+    local args=() file
     mapfile -t args <<<"$dirs"
+    # Tracked or new, and still there (a file deleted but not yet committed is listed too).
     (cd "$ROOT" && git ls-files -co --exclude-standard -- Cargo.toml Cargo.lock infra/template.yaml infra/layers "${args[@]}" \
-        ':!:*/tests/*' ':!:*/benches/*')
+        ':!:*/tests/*' ':!:*/benches/*' | while IFS= read -r file; do [[ -f "$file" ]] && echo "$file"; done)
     echo data/build/musicData.sqlite
 }
 
@@ -298,25 +315,43 @@ sam_local_build() {
 }
 
 # --- what the binaries need of the system ------------------------------------------------------------
-# Prints, per bootstrap, the newest GLIBC_x.y symbol version it needs; fails when one needs more
-# than Amazon Linux 2023's glibc. The stand-in's glibc is newer, so this is the only place where a
-# binary that cannot start on Lambda would be caught before deploying.
+# True when glibc version $1 is no newer than $2 (default: Amazon Linux 2023's).
+sam_local_glibc_fits() {
+    local max="${2:-$SAM_LOCAL_MAX_GLIBC}"
+    [[ "$(printf '%s\n%s\n' "$1" "$max" | sort -V | tail -n 1)" == "$max" ]]
+}
+
+# Prints, per bootstrap, the newest GLIBC_x.y symbol version it needs and the libraries it links;
+# fails when one needs a glibc newer than Amazon Linux 2023's. The stand-in's glibc (2.36) is
+# newer, so this is where a binary that could not start on Lambda is caught before deploying.
 sam_local_check_glibc() {
     command -v readelf >/dev/null || sam_local_die "readelf (binutils) is needed to check the bootstraps' glibc"
-    local bootstrap fn need failed=0 found=0
+    # The comparison itself, on versions either side of the limit (a check that cannot fail
+    # proves nothing).
+    if ! sam_local_glibc_fits 2.28 2.34 || ! sam_local_glibc_fits 2.34 2.34 \
+        || sam_local_glibc_fits 2.35 2.34 || sam_local_glibc_fits 2.100 2.34; then
+        sam_local_die "the glibc version comparison is broken"
+    fi
+    local bootstrap fn need libs failed=0 found=0
     for bootstrap in "$SAM_BUILD_DIR"/*/bootstrap; do
         [[ -f "$bootstrap" ]] || continue
         found=1
         fn="$(basename "$(dirname "$bootstrap")")"
         need="$(readelf -W --version-info "$bootstrap" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)"
+        libs="$(readelf -W -d "$bootstrap" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd ' ')"
         if [[ -z "$need" ]]; then
-            log "$fn: bootstrap needs no versioned glibc symbols (static?)"
-        elif [[ "$(printf '%s\n%s\n' "$need" "$SAM_LOCAL_MAX_GLIBC" | sort -V | tail -n 1)" != "$SAM_LOCAL_MAX_GLIBC" ]]; then
+            if readelf -W -l "$bootstrap" | grep -q 'INTERP'; then
+                printf 'sam-local: %s/bootstrap is dynamically linked but shows no GLIBC_ symbol versions; cannot tell what it needs\n' "$fn" >&2
+                failed=1
+            else
+                log "$fn: bootstrap is static (needs no glibc)"
+            fi
+        elif ! sam_local_glibc_fits "$need"; then
             printf 'sam-local: %s/bootstrap needs glibc %s, newer than Amazon Linux 2023'"'"'s %s: it would not start on Lambda\n' \
                 "$fn" "$need" "$SAM_LOCAL_MAX_GLIBC" >&2
             failed=1
         else
-            log "$fn: bootstrap needs glibc >= $need (Amazon Linux 2023 has $SAM_LOCAL_MAX_GLIBC)"
+            log "$fn: bootstrap needs glibc >= $need (Amazon Linux 2023 has $SAM_LOCAL_MAX_GLIBC); links ${libs:-nothing}"
         fi
     done
     ((found)) || sam_local_die "no bootstrap under $SAM_BUILD_DIR (sam build first)"
@@ -388,7 +423,10 @@ sam_local_dynalite_start() {
         sleep 0.1
     done
     log "dynalite on $SAM_LOCAL_DYNALITE_URL (pid $SAM_LOCAL_DYNALITE_PID); seeding it from $items"
-    (cd "$ROOT" && cargo run --quiet --bin batch-writer -- --quiet \
+    # SAM_LOCAL_BATCH_WRITER: a batch-writer binary already built (the test run's), else cargo's.
+    local writer=(cargo run --quiet --bin batch-writer --)
+    [[ -n "${SAM_LOCAL_BATCH_WRITER:-}" ]] && writer=("$SAM_LOCAL_BATCH_WRITER")
+    (cd "$ROOT" && "${writer[@]}" --quiet \
         --endpoint-url "$SAM_LOCAL_DYNALITE_URL" --region us-west-1 --data-dir "$items") >&2 \
         || sam_local_die "the batch writer failed to seed dynalite"
 }

@@ -72,8 +72,18 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
-    match Args::parse().command {
+async fn main() -> std::process::ExitCode {
+    match run(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("infra-sam-check: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    match args.command {
         Command::Events {
             lambda_url,
             events_dir,
