@@ -263,7 +263,7 @@ while todo:
     local args=() file
     mapfile -t args <<<"$dirs"
     # Tracked or new, and still there (a file deleted but not yet committed is listed too).
-    (cd "$ROOT" && git ls-files -co --exclude-standard -- Cargo.toml Cargo.lock infra/template.yaml infra/layers "${args[@]}" \
+    (cd "$ROOT" && git ls-files -co --exclude-standard -- Cargo.toml Cargo.lock infra/template.yaml infra/layers infra/lambdas "${args[@]}" \
         ':!:*/tests/*' ':!:*/benches/*' | while IFS= read -r file; do [[ -f "$file" ]] && echo "$file"; done)
     echo data/build/musicData.sqlite
 }
@@ -302,10 +302,10 @@ sam_local_build() {
     local inputs hash started
     mapfile -t inputs < <(sam_local_inputs)
     hash="$(cd "$ROOT" && sha256sum -- "${inputs[@]}" 2>/dev/null | sha256sum | cut -c1-32)"
-    log "sam build --beta-features (the functions, the template or the data changed; a cold build takes many minutes)"
+    log "sam build (the functions, the template or the data changed; a cold build takes many minutes)"
     started=$(date +%s)
     mkdir -p "$SAM_BUILD_DIR"
-    if ! (cd "$ROOT/infra" && sam build --beta-features --template-file template.yaml --build-dir "$SAM_BUILD_DIR") \
+    if ! (cd "$ROOT/infra" && sam build --template-file template.yaml --build-dir "$SAM_BUILD_DIR") \
         >"$SAM_BUILD_DIR.log" 2>&1; then
         tail -n 60 "$SAM_BUILD_DIR.log" >&2
         sam_local_die "sam build failed (log: $SAM_BUILD_DIR.log)"
