@@ -201,9 +201,23 @@ mod tests {
     #[test]
     fn labels_are_distinct_even_when_rules_agree() {
         let cs = vec![
-            centroid(&[("acousticness", 0.2), ("energy", 0.5)]),
-            centroid(&[("acousticness", 0.45), ("energy", 0.5)]),
-            centroid(&[("acousticness", 0.2), ("energy", 0.5), ("tempo_scale", 0.7)]),
+            // Few words (the fixture's default 0.3 would read as rap).
+            centroid(&[
+                ("acousticness", 0.2),
+                ("energy", 0.5),
+                ("speechiness", 0.05),
+            ]),
+            centroid(&[
+                ("acousticness", 0.45),
+                ("energy", 0.5),
+                ("speechiness", 0.05),
+            ]),
+            centroid(&[
+                ("acousticness", 0.2),
+                ("energy", 0.5),
+                ("tempo_scale", 0.7),
+                ("speechiness", 0.05),
+            ]),
             centroid(&[("speechiness", 0.9)]),
             // Identical twins: only the genre, then the number, can tell them apart.
             centroid(&[("liveness", 0.8)]),
