@@ -85,13 +85,20 @@ async fn every_catalogue_example_answers_200() {
 }
 
 #[tokio::test]
-async fn every_title_in_both_tables_typed_and_plain() {
+async fn titles_in_both_tables_typed_and_plain() {
     let app = app();
     for (version, file) in [("v2.0", "Music_ML3.jsonl"), ("v2.1", "Music_ML_IDs.jsonl")] {
         let items = lines(file);
         assert!(items.len() > 100, "{file} has only {} items", items.len());
-        for item in &items {
+        // Every title that is not plain ASCII (the awkward ones) and every 8th of the rest: all
+        // 64k titles twice over take most of a minute in a debug build.
+        let mut asked = 0;
+        for (i, item) in items.iter().enumerate() {
             let name = item["name"].as_str().unwrap();
+            if name.is_ascii() && i % 8 != 0 {
+                continue;
+            }
+            asked += 1;
             let url = format!("/api/{version}/Music_ML_tracks/{}", url_escape(name));
             let (status, headers, body) = get(&app, &url).await;
             assert_eq!(status, StatusCode::OK, "{url}: {body}");
@@ -112,6 +119,7 @@ async fn every_title_in_both_tables_typed_and_plain() {
             assert_eq!(status, StatusCode::OK);
             assert_eq!(body, plain, "{url}?format=plain");
         }
+        assert!(asked > items.len() / 8, "{file}: only {asked} titles asked");
     }
 }
 
@@ -119,6 +127,18 @@ async fn every_title_in_both_tables_typed_and_plain() {
 async fn folded_titles_find_the_first_title_by_name() {
     let app = app();
     let items = lines("Music_ML_IDs.jsonl");
+    // Indexes built once: the catalogue has tens of thousands of titles.
+    let names: std::collections::HashSet<&str> =
+        items.iter().map(|i| i["name"].as_str().unwrap()).collect();
+    let mut first_by_folded: std::collections::HashMap<&str, &str> =
+        std::collections::HashMap::new();
+    for i in &items {
+        let name = i["name"].as_str().unwrap();
+        first_by_folded
+            .entry(i["name_folded"].as_str().unwrap())
+            .and_modify(|n| *n = (*n).min(name))
+            .or_insert(name);
+    }
     let mut checked = 0;
     for item in &items {
         let name = item["name"].as_str().unwrap();
@@ -126,17 +146,10 @@ async fn folded_titles_find_the_first_title_by_name() {
         // Ask with the folded form in upper case (an exact title nowhere), expect the first title
         // by name among those that fold alike.
         let query = folded.to_uppercase();
-        if items.iter().any(|i| i["name"] == query.as_str())
-            || music_shared::fold_name(&query) != folded
-        {
+        if names.contains(query.as_str()) || music_shared::fold_name(&query) != folded {
             continue;
         }
-        let expected = items
-            .iter()
-            .filter(|i| i["name_folded"] == folded)
-            .map(|i| i["name"].as_str().unwrap())
-            .min()
-            .unwrap();
+        let expected = first_by_folded[folded];
         let (status, _, body) = get(
             &app,
             &format!(
