@@ -278,4 +278,25 @@ mod reprepare {
             assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
         }
     }
+
+    #[test]
+    fn poisoned_connections_are_used_on() {
+        let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/build/musicData.sqlite");
+        let state = AppState::open_with(&db, 2).unwrap();
+        for conn in state.inner.connections.iter() {
+            let poisoned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _held = conn.lock().unwrap();
+                panic!("a request panics while holding its connection");
+            }));
+            assert!(poisoned.is_err());
+            assert!(conn.is_poisoned());
+        }
+        for _ in 0..4 {
+            let conn = state.connection();
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM data_by_year", [], |r| r.get(0))
+                .unwrap();
+            assert!(n > 0);
+        }
+    }
 }
