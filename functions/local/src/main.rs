@@ -97,10 +97,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             "the open files limit caps the connections"
         );
     }
-    let app = music_local::app_with(
-        music_local::States::load(&config).await?,
-        limits.request_timeout,
-    );
+    let (states, loading) = music_local::States::start(&config).await?;
+    let app = music_local::app_with(states, limits.request_timeout);
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", args.host, args.port))?;
@@ -110,7 +108,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     } else {
         format!("http://{addr}/")
     };
-    tracing::info!(db = %config.db.display(), v2 = config.dynamodb_endpoint.as_deref().unwrap_or("embedded item files"), "data loaded");
+    tracing::info!(db = %config.db.display(), v2 = config.dynamodb_endpoint.as_deref().unwrap_or("embedded item files (loading)"), "data opened");
     tracing::info!(
         header_timeout = ?limits.header_read_timeout,
         request_timeout = ?limits.request_timeout,
@@ -118,7 +116,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "limits"
     );
     println!("Music ML is being served on {shown}  (API listing: {shown}api; Ctrl-C to stop)");
-    music_local::serve(listener, app, &limits, shutdown_signal()).await?;
+    let serving = music_local::serve(listener, app, &limits, shutdown_signal());
+    match loading {
+        None => serving.await?,
+        // A failed load of the item files stops the server, naming the file, rather than
+        // leaving it up with every v2 route failing.
+        Some(loading) => tokio::select! {
+            served = serving => served?,
+            Err(e) = loading.ready() => anyhow::bail!("{e}"),
+        },
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! ([`AppState::dynamodb`]), the item files in memory for the local server ([`AppState::embedded`]).
 
 pub mod dynamo;
+mod loading;
 mod routes;
 pub mod typed;
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use music_shared::store::{EmbeddedStore, LoadError, TableNames, TrackStore};
 
 pub use dynamo::{DynamoConfig, DynamoStore};
+pub use loading::LoadingStore;
 pub use routes::{router, RANDOM_TRACKS};
 
 /// What every v2 handler shares: the store, behind the trait.
