@@ -86,9 +86,9 @@ def main():
     p = print
     p("# Pipeline benchmark (issue 11 goals)")
     p()
-    p(f"- **Measured on a loaded machine**: {os.cpu_count()} cores ({cpu_model}), {mem_gib:.0f} GiB, shared with other")
-    p(f"  engineers' builds and benchmarks; load average {machine.get('load_before', '?')} before, "
-      f"{machine.get('load_after', '?')} after. Wall times are upper bounds; the CPU columns (user + sys) are steadier.")
+    p(f"- Machine: {os.cpu_count()} cores ({cpu_model}), {mem_gib:.0f} GiB; load average {machine.get('load_before', '?')} before, "
+      f"{machine.get('load_after', '?')} after (anything else running shows there: wall times are then upper bounds;")
+    p("  the CPU columns, user + sys, are steadier).")
     p(f"- {datetime.now(timezone.utc):%Y-%m-%dT%H:%MZ}, commit {commit}{' + uncommitted changes in the tree' if dirty else ''}.")
     p(f"- Command: `{a.command}`. Ours: the release `pipeline` binary; baseline: {a.versions}")
     p("  (`bench/pipeline/sklearn_pipeline.py`). The two sides alternate "

@@ -40,8 +40,8 @@ report=bench/results/serve.md
 {
     echo "# music-ml-serve: start to first search answer, and memory"
     echo
-    echo "- **Measured on a loaded machine**: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m), shared with other"
-    echo "  engineers' builds; load average $load_before before the runs, $load_after after. $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo '+ (uncommitted changes in the tree)')."
+    echo "- Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m); load average $load_before before the runs,"
+    echo "  $load_after after (anything else running shows there). $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo '+ (uncommitted changes in the tree)')."
     echo "- Command: \`bench/serve/run.sh --runs $runs\` (\`bench/serve/startup.py\`); release build of \`music-ml-serve\`,"
     echo "  v2 from the embedded item files, data: \`data/build/\` ($tracks tracks; musicData.sqlite $db_mb MB, item files $items_mb MB)."
     echo "- First answer: wall time from spawning the process to the first 200 of"
