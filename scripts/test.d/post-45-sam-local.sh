@@ -118,7 +118,7 @@ PY
         log "$label: SAM printed no Init Duration (no cold start reported)"
         return 0
     fi
-    log "$label: start-up figures SAM printed (measured on a loaded machine; they include qemu emulating arm64):"
+    log "$label: start-up figures SAM printed (they include qemu emulating arm64; load average $(cut -d" " -f1 /proc/loadavg)):"
     printf '%s\n' "$lines" >&2
 }
 
@@ -178,6 +178,6 @@ fi
 report_figures "$work/start-api.log" "start-api"
 stop_sam
 
-log "sam local step times (measured on a loaded machine; everything arm64 runs under qemu):"
+log "sam local step times (everything arm64 runs under qemu; load average $(cut -d" " -f1 /proc/loadavg)):"
 printf '    %s\n' "${timings[@]}" >&2
 log "sam local: all passed in $(($(date +%s) - all_started)) s"
