@@ -190,16 +190,12 @@ async fn events(
         problems.extend(found);
         let _ = std::io::stderr().flush();
     }
-    eprintln!(
-        "{} events in {:.1} s (measured through SAM's emulator and qemu on this machine):",
-        cases.len(),
-        started.elapsed().as_secs_f64()
-    );
-    summary(&times);
-    if !problems.is_empty() {
-        bail!("{} problem(s):\n{}", problems.len(), problems.join("\n"));
-    }
-    Ok(())
+    report(
+        &format!("{} events", cases.len()),
+        started,
+        &times,
+        problems,
+    )
 }
 
 async fn check_routes(base_url: &str, timeout: u64) -> Result<()> {
@@ -255,12 +251,26 @@ async fn check_routes(base_url: &str, timeout: u64) -> Result<()> {
         };
         problems.extend(problem);
     }
+    report(
+        &format!("{} catalogue routes", all.len()),
+        started,
+        &times,
+        problems,
+    )
+}
+
+/// The end of a check: how long `what` took, the per-function times, and every problem found.
+fn report(
+    what: &str,
+    started: Instant,
+    times: &BTreeMap<String, Vec<f64>>,
+    problems: Vec<String>,
+) -> Result<()> {
     eprintln!(
-        "{} catalogue routes in {:.1} s (measured through SAM's emulator and qemu on this machine):",
-        all.len(),
+        "{what} in {:.1} s (measured through SAM's emulator and qemu on this machine):",
         started.elapsed().as_secs_f64()
     );
-    summary(&times);
+    summary(times);
     if !problems.is_empty() {
         bail!("{} problem(s):\n{}", problems.len(), problems.join("\n"));
     }
