@@ -12,6 +12,7 @@ use music_db::{
 };
 use music_shared::pylist::repr_str_list;
 use music_shared::{fold_name, FEATURES};
+use rustc_hash::FxHashMap;
 
 use crate::pipeline::{Options, Outcome, Row};
 
@@ -294,11 +295,25 @@ pub fn song_groups(rows: &[Row]) -> Vec<u32> {
         x
     }
     let mut parent: Vec<u32> = (0..rows.len() as u32).collect();
-    let mut first: HashMap<(String, String), u32> = HashMap::new();
+    // Folded once each: titles per track, artists per distinct name (most recur).
+    let titles: Vec<String> = rows
+        .iter()
+        .map(|r| fold_name(&r.clean.track.name))
+        .collect();
+    let mut folded_artists: FxHashMap<&str, String> = FxHashMap::default();
+    for r in rows {
+        for a in &r.clean.track.artists {
+            folded_artists
+                .entry(a.as_str())
+                .or_insert_with(|| fold_name(a));
+        }
+    }
+    let mut first: FxHashMap<(&str, &str), u32> = FxHashMap::default();
     for (i, r) in rows.iter().enumerate() {
-        let title = fold_name(&r.clean.track.name);
+        let title = titles[i].as_str();
         for artist in &r.clean.track.artists {
-            match first.entry((title.clone(), fold_name(artist))) {
+            let artist = folded_artists[artist.as_str()].as_str();
+            match first.entry((title, artist)) {
                 std::collections::hash_map::Entry::Occupied(e) => {
                     let (a, b) = (find(&mut parent, *e.get()), find(&mut parent, i as u32));
                     // The lower number becomes the root, so a group's name is its lowest track.
@@ -407,6 +422,25 @@ fn neighbours(o: &Outcome) -> Neighbours {
     )
 }
 
+/// The catalogue's artists and the search index over tracks and those artists: the CPU-heavy
+/// part of the store that needs no database, so it can be built beside the inserts.
+pub struct Prepared {
+    pub artists: Vec<ArtistRow>,
+    pub search_index: Vec<u8>,
+}
+
+pub fn prepare(o: &Outcome) -> Prepared {
+    let t = std::time::Instant::now();
+    let artists = catalogue_artists(o);
+    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "catalogue artists");
+    let search_index = search_index(o, &artists);
+    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "search index");
+    Prepared {
+        artists,
+        search_index,
+    }
+}
+
 fn search_index(o: &Outcome, artists: &[ArtistRow]) -> Vec<u8> {
     let mut b = music_search::Builder::new();
     for (i, r) in o.rows.iter().enumerate() {
@@ -426,8 +460,14 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Write `musicData.sqlite` into `out_dir`.
-pub fn write(out_dir: &Path, opts: &Options, o: &Outcome) -> Result<PathBuf> {
+/// Write `musicData.sqlite` into `out_dir`. `prepared` is called once the tables that do not
+/// need it are in: the caller may be building it on another thread meanwhile.
+pub fn write(
+    out_dir: &Path,
+    opts: &Options,
+    o: &Outcome,
+    prepared: impl FnOnce() -> Result<Prepared>,
+) -> Result<PathBuf> {
     let path = out_dir.join(music_db::open::DB_FILE);
     let started = std::time::Instant::now();
     let step = |what: &str| {
@@ -464,10 +504,6 @@ pub fn write(out_dir: &Path, opts: &Options, o: &Outcome) -> Result<PathBuf> {
         w.insert(&rows)?;
         step("tracks");
     }
-    let artists = catalogue_artists(o);
-    step("artists built");
-    w.insert(&artists)?;
-    step("artists");
     let elbow: Vec<ElbowRow> = o
         .elbow
         .iter()
@@ -480,7 +516,14 @@ pub fn write(out_dir: &Path, opts: &Options, o: &Outcome) -> Result<PathBuf> {
     w.insert(&cluster_rows(o))?;
     w.blob(blobs::NEIGHBOURS, neighbours(o).to_bytes())?;
     step("neighbours");
-    w.blob(blobs::SEARCH_INDEX, search_index(o, &artists))?;
+    let Prepared {
+        artists,
+        search_index,
+    } = prepared()?;
+    step("artists and search index built");
+    w.insert(&artists)?;
+    step("artists");
+    w.blob(blobs::SEARCH_INDEX, search_index)?;
     step("search index");
 
     let e = &o.extremes;

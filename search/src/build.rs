@@ -1,6 +1,6 @@
 //! Building the index bytes (run by the pipeline, once per catalogue).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::bits::{bit_width, pack, put_varint, BitWriter, MAX_WIDTH};
 use crate::format::*;
@@ -96,26 +96,35 @@ impl Builder {
         let docs: Vec<Doc> = order.iter().map(|&i| slots[i].take().unwrap()).collect();
 
         // Terms get provisional ids in order of first sight, renumbered in sorted order below.
-        let mut ids: HashMap<String, u32> = HashMap::new();
+        // (Looked up before they are copied: most occurrences are of a term already seen.)
+        let mut ids: FxHashMap<String, u32> = FxHashMap::default();
         let mut terms: Vec<String> = Vec::new();
         // Per term: doc << 4 | FIRST | WHOLE, one entry per doc, by doc.
         let mut postings: Vec<Vec<u32>> = Vec::new();
         let mut records: Vec<Record> = Vec::with_capacity(docs.len());
 
-        let mut add = |term: &str, doc: u32, flags: u32, postings: &mut Vec<Vec<u32>>| -> u32 {
-            let id = *ids.entry(term.to_owned()).or_insert_with(|| {
-                terms.push(term.to_owned());
-                postings.push(Vec::new());
-                (terms.len() - 1) as u32
-            });
+        let mut intern = |term: &str, postings: &mut Vec<Vec<u32>>| -> u32 {
+            match ids.get(term) {
+                Some(&id) => id,
+                None => {
+                    let id = terms.len() as u32;
+                    ids.insert(term.to_owned(), id);
+                    terms.push(term.to_owned());
+                    postings.push(Vec::new());
+                    id
+                }
+            }
+        };
+        let post = |id: u32, doc: u32, flags: u32, postings: &mut Vec<Vec<u32>>| {
             let list = &mut postings[id as usize];
             match list.last_mut() {
                 Some(last) if *last >> 4 == doc => *last |= flags,
                 _ => list.push(doc << 4 | flags),
             }
-            id
         };
 
+        // An artist's term ids, by display name: the same artists are credited on many tracks.
+        let mut artist_terms: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
         for (doc, d) in docs.iter().enumerate() {
             let doc = doc as u32;
             let (occs, len) = name_occurrences(&d.name);
@@ -138,7 +147,8 @@ impl Builder {
                         flags |= WHOLE;
                     }
                 }
-                let id = add(&o.term, doc, flags, &mut postings);
+                let id = intern(&o.term, &mut postings);
+                post(id, doc, flags, &mut postings);
                 // The plain words come first, in order; the joined forms after them.
                 if i < len {
                     debug_assert_eq!((o.start, o.end), (i, i + 1));
@@ -148,8 +158,15 @@ impl Builder {
                 }
             }
             for artist in &d.artists {
-                for o in name_occurrences(artist).0 {
-                    let id = add(&o.term, doc, 0, &mut postings);
+                let ids = artist_terms.entry(artist.as_str()).or_insert_with(|| {
+                    name_occurrences(artist)
+                        .0
+                        .iter()
+                        .map(|o| intern(&o.term, &mut postings))
+                        .collect()
+                });
+                for &id in ids.iter() {
+                    post(id, doc, 0, &mut postings);
                     record.artists.push(id);
                 }
             }

@@ -6,7 +6,8 @@
 
 use linfa::prelude::*;
 use linfa_clustering::{KMeans, KMeansInit};
-use ndarray::{Array2, ArrayView1, ArrayView2};
+use linfa_nn::distance::Distance;
+use ndarray::{Array2, ArrayView, ArrayView1, ArrayView2, Dimension};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 
@@ -28,7 +29,9 @@ pub struct KMeansConfig {
     /// Independent k-means++ starts; the lowest inertia wins.
     pub n_init: usize,
     pub max_iter: u64,
-    /// Stop when the centroids move less than this (L2 over all centroids).
+    /// Convergence, relative as scikit-learn's `tol`: stop when the squared shift of all
+    /// centroids together is at most this times the mean variance of the features. (linfa's own
+    /// tolerance is absolute; it gets the square root of that product, the same rule.)
     pub tolerance: f64,
     /// When the data has more rows than this, the `n_init` starts run on a random sample of this
     /// many rows, and only the best of them is refined on every row. Starts are what multiply the
@@ -65,7 +68,44 @@ fn sample_rows(total: usize, n: usize, seed: u64) -> Vec<usize> {
     idx
 }
 
-/// linfa's Lloyd iterations from `init`, best of `n_runs`; returns the centroids.
+/// Squared Euclidean distance for linfa, over contiguous rows without ndarray's per-element
+/// iteration: the K-Means loops call it for every (row, centroid) pair, and with nine features
+/// linfa's generic `L2Dist` spent most of its time stepping iterators (measured: about half of
+/// the pipeline's elbow). The order of distances is the same, so the clustering is too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SquaredL2;
+
+impl Distance<f64> for SquaredL2 {
+    #[inline]
+    fn distance<D: Dimension>(&self, a: ArrayView<f64, D>, b: ArrayView<f64, D>) -> f64 {
+        self.rdistance(a, b).sqrt()
+    }
+
+    #[inline]
+    fn rdistance<D: Dimension>(&self, a: ArrayView<f64, D>, b: ArrayView<f64, D>) -> f64 {
+        match (a.as_slice(), b.as_slice()) {
+            (Some(a), Some(b)) => squared(a, b),
+            _ => a.iter().zip(b.iter()).map(|(x, y)| (x - y) * (x - y)).sum(),
+        }
+    }
+
+    #[inline]
+    fn rdist_to_dist(&self, rdist: f64) -> f64 {
+        rdist.sqrt()
+    }
+
+    #[inline]
+    fn dist_to_rdist(&self, dist: f64) -> f64 {
+        dist * dist
+    }
+}
+
+#[inline]
+fn squared(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// linfa's K-Means from `init`, best of `n_runs`; returns the centroids.
 fn lloyd<R: rand::Rng + Clone>(
     data: ArrayView2<f64>,
     k: usize,
@@ -73,12 +113,13 @@ fn lloyd<R: rand::Rng + Clone>(
     n_runs: usize,
     init: KMeansInit<f64>,
     cfg: &KMeansConfig,
+    shift: f64,
 ) -> Result<Array2<f64>, ModelError> {
     let dataset = DatasetBase::from(data);
-    let model = KMeans::params_with_rng(k, rng)
+    let model = KMeans::params_with(k, rng, SquaredL2)
         .n_runs(n_runs)
         .max_n_iterations(cfg.max_iter)
-        .tolerance(cfg.tolerance)
+        .tolerance(shift)
         .init_method(init)
         .check()
         .map_err(|e| ModelError::KMeans(e.to_string()))?
@@ -87,25 +128,172 @@ fn lloyd<R: rand::Rng + Clone>(
     Ok(model.centroids().clone())
 }
 
+/// Plain Lloyd iterations on every row from `centroids`, until they move by at most `shift`
+/// (L2 over all centroids) or `max_iter`. This is the step that
+/// sees every row, so it runs on flat slices: each pass is one sweep assigning rows and summing
+/// them per cluster. Unlike linfa's update, which counts the old centroid as one more member
+/// (the "m_k-means" variant), a centroid here is the plain mean of its rows, as in scikit-learn;
+/// a cluster left empty keeps its centroid.
+pub fn refine_on_all(
+    data: ArrayView2<f64>,
+    centroids: Array2<f64>,
+    max_iter: u64,
+    shift: f64,
+) -> Array2<f64> {
+    let (k, dim) = centroids.dim();
+    if k == 0 || dim == 0 {
+        return centroids;
+    }
+    let data = data.as_standard_layout();
+    let rows = data.as_slice().expect("standard layout is contiguous");
+    let mut current = centroids
+        .as_standard_layout()
+        .into_owned()
+        .into_raw_vec_and_offset()
+        .0;
+    let threshold = shift * shift;
+    let mut sums = vec![0.0; k * dim];
+    let mut counts = vec![0usize; k];
+    for it in 0..max_iter {
+        sums.fill(0.0);
+        counts.fill(0);
+        let nearest = Nearest::new(&current, k, dim);
+        for row in rows.chunks_exact(dim) {
+            let (best, _) = nearest.of(row);
+            counts[best] += 1;
+            for (s, x) in sums[best * dim..(best + 1) * dim].iter_mut().zip(row) {
+                *s += x;
+            }
+        }
+        let mut moved = 0.0;
+        for c in 0..k {
+            if counts[c] == 0 {
+                continue;
+            }
+            let n = counts[c] as f64;
+            for j in 0..dim {
+                let new = sums[c * dim + j] / n;
+                let d = new - current[c * dim + j];
+                moved += d * d;
+                current[c * dim + j] = new;
+            }
+        }
+        tracing::trace!(it, moved, threshold, "refine");
+        if moved <= threshold {
+            break;
+        }
+    }
+    Array2::from_shape_vec((k, dim), current).expect("k x dim values")
+}
+
+/// The variance of each column, averaged: scikit-learn scales its tolerance by it, so that
+/// convergence does not depend on the units of the features.
+fn mean_variance(data: ArrayView2<f64>) -> f64 {
+    let dim = data.ncols();
+    let data = data.as_standard_layout();
+    let rows = data.as_slice().expect("standard layout is contiguous");
+    let n = data.nrows() as f64;
+    if n == 0.0 || dim == 0 {
+        return 0.0;
+    }
+    let mut sum = vec![0.0; dim];
+    let mut sum_sq = vec![0.0; dim];
+    for row in rows.chunks_exact(dim) {
+        for j in 0..dim {
+            sum[j] += row[j];
+            sum_sq[j] += row[j] * row[j];
+        }
+    }
+    (0..dim)
+        .map(|j| (sum_sq[j] / n - (sum[j] / n).powi(2)).max(0.0))
+        .sum::<f64>()
+        / dim as f64
+}
+
+/// Up to this many centroids are compared side by side in one fixed-size array of lanes.
+const LANES: usize = 16;
+
+/// The centroids laid out for [`Nearest::of`]. With at most [`LANES`] of them they are stored
+/// feature-major (`by_feature[j][c]` is feature `j` of centroid `c`) so that the distances to
+/// all centroids grow side by side in a fixed-size array, one feature at a time, which the
+/// compiler turns into independent vector lanes; measured on 87k x 10 x 9 this is ~1.5x the
+/// plain row-by-centroid loop and ~5x the same idea with a heap `Vec` of lanes (which it could
+/// not keep in registers). More centroids take the plain loop.
+enum Nearest<'a> {
+    Lanes {
+        k: usize,
+        by_feature: Vec<[f64; LANES]>,
+    },
+    Rows {
+        centroids: &'a [f64],
+        dim: usize,
+    },
+}
+
+impl<'a> Nearest<'a> {
+    fn new(centroids: &'a [f64], k: usize, dim: usize) -> Nearest<'a> {
+        if k > LANES {
+            return Nearest::Rows { centroids, dim };
+        }
+        // Unused lanes sit far away (but finite, so no inf - inf) and never win.
+        let mut by_feature = vec![[1e150; LANES]; dim];
+        for c in 0..k {
+            for (j, lanes) in by_feature.iter_mut().enumerate() {
+                lanes[c] = centroids[c * dim + j];
+            }
+        }
+        Nearest::Lanes { k, by_feature }
+    }
+
+    /// The nearest centroid to `row` (lowest index on ties) and its squared distance.
+    #[inline]
+    fn of(&self, row: &[f64]) -> (usize, f64) {
+        let mut best = (0, f64::INFINITY);
+        match self {
+            Nearest::Lanes { k, by_feature } => {
+                let mut dist = [0.0f64; LANES];
+                for (x, lanes) in row.iter().zip(by_feature) {
+                    for (d, c) in dist.iter_mut().zip(lanes) {
+                        let e = x - c;
+                        *d += e * e;
+                    }
+                }
+                for (i, &d) in dist.iter().take(*k).enumerate() {
+                    if d < best.1 {
+                        best = (i, d);
+                    }
+                }
+            }
+            Nearest::Rows { centroids, dim } => {
+                for (i, c) in centroids.chunks_exact(*dim).enumerate() {
+                    let d = squared(row, c);
+                    if d < best.1 {
+                        best = (i, d);
+                    }
+                }
+            }
+        }
+        best
+    }
+}
+
 pub fn squared_distance(a: ArrayView1<f64>, b: ArrayView1<f64>) -> f64 {
     a.iter().zip(b.iter()).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 /// Assign every row to its nearest centroid (lowest index on ties).
 pub fn assign(data: ArrayView2<f64>, centroids: ArrayView2<f64>) -> (Vec<usize>, Vec<f64>, f64) {
+    let dim = centroids.ncols();
+    let data = data.as_standard_layout();
+    let rows = data.as_slice().expect("standard layout is contiguous");
+    let centroids = centroids.as_standard_layout();
+    let flat = centroids.as_slice().expect("standard layout is contiguous");
     let mut assignments = Vec::with_capacity(data.nrows());
     let mut distances = Vec::with_capacity(data.nrows());
     let mut inertia = 0.0;
-    for row in data.rows() {
-        let (best, d2) = centroids
-            .rows()
-            .into_iter()
-            .map(|c| squared_distance(row, c))
-            .enumerate()
-            .fold(
-                (0, f64::INFINITY),
-                |acc, (i, d)| if d < acc.1 { (i, d) } else { acc },
-            );
+    let nearest = Nearest::new(flat, centroids.nrows(), dim);
+    for row in rows.chunks_exact(dim.max(1)) {
+        let (best, d2) = nearest.of(row);
         assignments.push(best);
         distances.push(d2.sqrt());
         inertia += d2;
@@ -137,6 +325,8 @@ pub fn fit_with(
     let rng =
         Xoshiro256Plus::seed_from_u64(cfg.seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let n_init = cfg.n_init.max(1);
+    let shift = (cfg.tolerance * mean_variance(data.view())).sqrt();
+    let started = std::time::Instant::now();
     let centroids = if cfg.sample > 0 && data.nrows() > cfg.sample.max(k) {
         let rows = sample_rows(data.nrows(), cfg.sample.max(k), cfg.seed);
         let sample = data.select(ndarray::Axis(0), &rows);
@@ -147,16 +337,40 @@ pub fn fit_with(
             n_init,
             KMeansInit::KMeansPlusPlus,
             cfg,
+            shift,
         )?;
+        tracing::debug!(
+            k,
+            seconds = started.elapsed().as_secs_f64(),
+            "k-means: starts on the sample"
+        );
         if refine {
-            lloyd(data.view(), k, rng, 1, KMeansInit::Precomputed(start), cfg)?
+            refine_on_all(data.view(), start, cfg.max_iter, shift)
         } else {
             start
         }
     } else {
-        lloyd(data.view(), k, rng, n_init, KMeansInit::KMeansPlusPlus, cfg)?
+        lloyd(
+            data.view(),
+            k,
+            rng,
+            n_init,
+            KMeansInit::KMeansPlusPlus,
+            cfg,
+            shift,
+        )?
     };
+    tracing::debug!(
+        k,
+        seconds = started.elapsed().as_secs_f64(),
+        "k-means: centroids"
+    );
     let (assignments, distances, inertia) = assign(data.view(), centroids.view());
+    tracing::debug!(
+        k,
+        seconds = started.elapsed().as_secs_f64(),
+        "k-means: assigned"
+    );
     Ok(Clustering {
         centroids,
         assignments,
@@ -261,6 +475,73 @@ pub fn match_to_references(centroids: ArrayView2<f64>, references: ArrayView2<f6
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// The lanes (k <= 16) and the plain loop (k > 16) find what a naive search finds,
+    /// lowest index on ties (the duplicated centroids below tie exactly).
+    #[test]
+    fn nearest_is_the_naive_nearest() {
+        let mut x: u64 = 7;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % 1000) as f64 / 1000.0
+        };
+        let data = Array2::from_shape_fn((500, 9), |_| next());
+        for k in [1, 3, 16, 17, 40] {
+            let mut centroids = Array2::from_shape_fn((k, 9), |_| next());
+            if k > 1 {
+                let first = centroids.row(0).to_owned();
+                centroids.row_mut(k - 1).assign(&first);
+            }
+            let (assigned, distances, inertia) = assign(data.view(), centroids.view());
+            let mut total = 0.0;
+            for (i, row) in data.rows().into_iter().enumerate() {
+                let mut best = (0, f64::INFINITY);
+                for (c, centroid) in centroids.rows().into_iter().enumerate() {
+                    let d = squared_distance(row, centroid);
+                    if d < best.1 {
+                        best = (c, d);
+                    }
+                }
+                assert_eq!(assigned[i], best.0, "k={k} row {i}");
+                assert!((distances[i] - best.1.sqrt()).abs() < 1e-12);
+                total += best.1;
+            }
+            assert!((inertia - total).abs() < 1e-9 * total.max(1.0));
+        }
+    }
+
+    /// Refinement on every row ends at a fixed point of Lloyd's step: each centroid is the mean
+    /// of the rows nearest to it.
+    #[test]
+    fn refinement_converges_to_the_means() {
+        let mut x: u64 = 11;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % 1000) as f64 / 1000.0
+        };
+        let data = Array2::from_shape_fn((2000, 9), |_| next());
+        let start = data.select(ndarray::Axis(0), &[0, 1, 2, 3, 4]);
+        let centroids = refine_on_all(data.view(), start, 1000, 0.0);
+        let (assigned, _, _) = assign(data.view(), centroids.view());
+        for c in 0..5 {
+            let members: Vec<usize> = (0..2000).filter(|&i| assigned[i] == c).collect();
+            assert!(!members.is_empty());
+            let mean = data
+                .select(ndarray::Axis(0), &members)
+                .mean_axis(ndarray::Axis(0))
+                .unwrap();
+            for j in 0..9 {
+                assert!(
+                    (mean[j] - centroids[[c, j]]).abs() < 1e-9,
+                    "cluster {c} feature {j}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn matching_is_optimal_not_greedy() {
