@@ -7,7 +7,9 @@ use axum::Router;
 use music_http::cache::StaticBody;
 use music_http::{ApiError, Path};
 
-use crate::db::{artist_exact_sql, artist_folded_sql, rows_json, AppState};
+use music_db::CleanArtistRow;
+
+use crate::db::{artist_exact_sql, artist_folded_sql, rows_json_named, AppState};
 
 /// Longer names are refused with a 400 before any work: the longest artist in the data is about
 /// 200 characters, and folding a pasted megabyte would only burn the request's time.
@@ -72,8 +74,8 @@ async fn data_by_artist_clean(
         let mut stmt = conn
             .prepare_cached(artist_exact_sql())
             .map_err(internal("preparing the artist query"))?;
-        let (body, n) =
-            rows_json(&mut stmt, [&artist, &folded]).map_err(internal("reading an artist"))?;
+        let (body, n) = rows_json_named(&mut stmt, CleanArtistRow::PUBLIC, [&artist, &folded])
+            .map_err(internal("reading an artist"))?;
         if n > 0 {
             return Ok(json_bytes(body));
         }
@@ -82,7 +84,8 @@ async fn data_by_artist_clean(
         let mut stmt = conn
             .prepare_cached(artist_folded_sql())
             .map_err(internal("preparing the artist query"))?;
-        let (body, n) = rows_json(&mut stmt, [&folded]).map_err(internal("reading an artist"))?;
+        let (body, n) = rows_json_named(&mut stmt, CleanArtistRow::PUBLIC, [&folded])
+            .map_err(internal("reading an artist"))?;
         if n > 0 {
             return Ok(json_bytes(body));
         }
