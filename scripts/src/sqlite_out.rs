@@ -422,36 +422,21 @@ fn neighbours(o: &Outcome) -> Neighbours {
     )
 }
 
-/// The catalogue's artists and the search index over tracks and those artists: the CPU-heavy
-/// part of the store that needs no database, so it can be built beside the inserts.
+/// The catalogue's artists: CPU work that needs no database, done beside the inserts.
 pub struct Prepared {
     pub artists: Vec<ArtistRow>,
-    pub search_index: Vec<u8>,
 }
 
 pub fn prepare(o: &Outcome) -> Prepared {
-    let t = std::time::Instant::now();
     let artists = catalogue_artists(o);
-    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "catalogue artists");
-    let search_index = search_index(o, &artists);
-    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "search index");
-    Prepared {
-        artists,
-        search_index,
-    }
-}
-
-fn search_index(o: &Outcome, artists: &[ArtistRow]) -> Vec<u8> {
-    let mut b = music_search::Builder::new();
-    for (i, r) in o.rows.iter().enumerate() {
-        let t = &r.clean.track;
-        let names: Vec<&str> = t.artists.iter().map(String::as_str).collect();
-        b.track(i as u32, &t.name, &names, t.popularity as f32);
-    }
-    for a in artists {
-        b.artist(a.artist as u32, &a.name, a.popularity.unwrap_or(0.0) as f32);
-    }
-    b.build()
+    debug_assert!(
+        crate::pipeline::artist_numbering(&o.artists, o.rows.iter().map(|r| &r.clean.track))
+            .iter()
+            .map(|(name, _)| *name)
+            .eq(artists.iter().map(|a| a.name.as_str())),
+        "the search index numbers artists as the artists table does"
+    );
+    Prepared { artists }
 }
 
 fn file_name(p: &Path) -> String {
@@ -516,14 +501,11 @@ pub fn write(
     w.insert(&cluster_rows(o))?;
     w.blob(blobs::NEIGHBOURS, neighbours(o).to_bytes())?;
     step("neighbours");
-    let Prepared {
-        artists,
-        search_index,
-    } = prepared()?;
-    step("artists and search index built");
+    let Prepared { artists } = prepared()?;
+    step("artists built");
     w.insert(&artists)?;
     step("artists");
-    w.blob(blobs::SEARCH_INDEX, search_index)?;
+    w.blob(blobs::SEARCH_INDEX, o.search_index.bytes().to_vec())?;
     step("search index");
 
     let e = &o.extremes;
