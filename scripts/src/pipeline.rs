@@ -166,10 +166,13 @@ pub fn artist_numbering<'a>(
         .collect()
 }
 
+/// The index bytes and how long building them took.
+type Built = (Vec<u8>, Duration);
+
 /// The search index, built in the background; [`SearchIndex::bytes`] waits for it.
 pub struct SearchIndex {
-    pending: std::sync::Mutex<Option<std::thread::JoinHandle<(Vec<u8>, Duration)>>>,
-    done: std::sync::OnceLock<(Vec<u8>, Duration)>,
+    pending: std::sync::Mutex<Option<std::thread::JoinHandle<Built>>>,
+    done: std::sync::OnceLock<Built>,
 }
 
 impl SearchIndex {
@@ -189,7 +192,7 @@ impl SearchIndex {
         }
     }
 
-    fn result(&self) -> &(Vec<u8>, Duration) {
+    fn result(&self) -> &Built {
         self.done.get_or_init(|| {
             let handle = self
                 .pending
