@@ -115,8 +115,8 @@ def main():
         cases.append(("b", f"{a.rows:,} tracks RESAMPLED from the real catalogue, n_init 1", ">= 3x"))
     all_runs = {}
     if cases:
-        p("| input | kept (ours / Python) | ours end to end | ours CPU | ours without writing | ours peak RSS | pandas + sklearn | its CPU | its process wall | its peak RSS | speed-up end to end | speed-up without writing | goal |")
-        p("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        p("| input | kept (ours / Python) | ours end to end | ours CPU | ours without writing | ours peak RSS | pandas + sklearn in script | its CPU | its process wall | its peak RSS | speed-up, ours end to end vs its process wall | speed-up vs its in-script time | paired runs (median of per-run ratios, process / in script) | goal >= 3x |")
+        p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for case, label, goal in cases:
             runs = case_runs(out, case)
             if not runs:
@@ -131,9 +131,19 @@ def main():
             pp = med([y["time"]["wall"] for _, y in runs])
             prss = max(y["time"]["kib"] for _, y in runs) / 1024
             kept = f"{runs[0][0]['kept']:,} / {runs[0][1]['rows_kept']:,}"
-            verdict = "met" if pw / ow >= 3 else "NOT met"
+            # Each of our runs is followed by Python's: a pair sees the same machine, which on a
+            # shared VM can change speed by half within a minute.
+            pair_p = med([y["time"]["wall"] / o["time"]["wall"] for o, y in runs])
+            pair_s = med([y["seconds"] / o["time"]["wall"] for o, y in runs])
+            verdict = (f"process: {'met' if pp / ow >= 3 else 'NOT met'}; "
+                       f"in script: {'met' if pw / ow >= 3 else 'NOT met'}")
             p(f"| {label} | {kept} | {ow:.2f} s | {oc:.2f} s | {onw:.2f} s | {orss:.0f} MiB | {pw:.2f} s | {pc:.2f} s | "
-              f"{pp:.2f} s | {prss:.0f} MiB | **{pw / ow:.2f}x** | {pw / onw:.2f}x | {goal} ({verdict}) |")
+              f"{pp:.2f} s | {prss:.0f} MiB | **{pp / ow:.2f}x** | **{pw / ow:.2f}x** | {pair_p:.2f}x / {pair_s:.2f}x | {verdict} |")
+        p()
+        p("Both sides are whole processes started by the benchmark: ours from its start to the files written; Python's")
+        p("process wall includes starting the interpreter and importing pandas and scikit-learn (~2.7 s), which the")
+        p("issue's own baseline (\"~11 s\" for the shipped catalogue, \"6.2 s wall\" for the resampled one) included too;")
+        p("its in-script time leaves them out.")
         p()
         p("Per step (medians; ours from its own summary, Python from `time.perf_counter` between the steps):")
         p()
