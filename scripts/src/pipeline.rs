@@ -143,8 +143,8 @@ pub struct Outcome {
 /// Every artist the catalogue names, in the order the `artists` table numbers them, with the
 /// popularity the search index ranks them by: the artist tables' union first (in its order, with
 /// its popularity), then the artists credited on kept tracks that no table has, by name (with
-/// their best track's popularity). `sqlite_out::catalogue_artists` numbers the same way; a test
-/// holds the two together.
+/// their best track's popularity). `sqlite_out::catalogue_artists` numbers the same way; a debug
+/// assertion in `sqlite_out::prepare`, run by the real-data pipeline tests, holds the two together.
 pub fn artist_numbering<'a>(
     table: &'a [ArtistRow],
     tracks: impl Iterator<Item = &'a music_shared::Track>,
@@ -899,4 +899,59 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
             ("write items", items_time),
         ],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The borrowed item shapes write exactly the JSON of the shared item types that the batch
+    /// writer and the embedded store read back.
+    #[test]
+    fn borrowed_items_serialize_as_the_shared_types() {
+        let genres: Vec<String> = vec!["europop".into(), "swedish pop".into()];
+        let borrowed = TitleItemRef {
+            name: "Dancing Queen",
+            artists: vec!["ABBA"],
+            genres: vec![&genres],
+            assignments: vec![2],
+            id: Some(vec!["0GjEhVFGZW8afUYGChu3Rr"]),
+            name_folded: "dancing queen".into(),
+        };
+        let mut owned = items::TitleItem {
+            name: "Dancing Queen".into(),
+            artists: vec!["ABBA".into()],
+            genres: vec![genres.clone()],
+            assignments: vec![2],
+            id: Some(vec!["0GjEhVFGZW8afUYGChu3Rr".into()]),
+            name_folded: "dancing queen".into(),
+        };
+        assert_eq!(json(&borrowed), json(&owned));
+        let borrowed = TitleItemRef {
+            id: None,
+            ..borrowed
+        };
+        owned.id = None;
+        assert_eq!(json(&borrowed), json(&owned));
+
+        let borrowed = AssignmentItemRef {
+            assignments: 7,
+            sort: "rand#00000000000000ff".into(),
+            name: "Gymnopédie No. 1",
+            id: "5NGtFXVpXSvwunEIGeviY3",
+            artists: "['Erik Satie']".into(),
+        };
+        let owned = items::AssignmentItem {
+            assignments: 7,
+            sort: "rand#00000000000000ff".into(),
+            name: "Gymnopédie No. 1".into(),
+            id: "5NGtFXVpXSvwunEIGeviY3".into(),
+            artists: "['Erik Satie']".into(),
+        };
+        assert_eq!(json(&borrowed), json(&owned));
+    }
+
+    fn json(v: &impl serde::Serialize) -> String {
+        serde_json::to_string(v).unwrap()
+    }
 }
