@@ -134,17 +134,17 @@ pub struct Outcome {
     /// The union of the artist tables' rows (with features), first table first.
     pub artists: Vec<ArtistRow>,
     /// The v3 search index over the tracks (by row) and the catalogue's artists (numbered by
-    /// [`artist_numbering`]), being built on a thread of its own since cleaning: it needs no
-    /// clusters, so it runs beside the elbow and the numbering instead of after them.
-    pub search_index: SearchIndex,
+    /// [`artist_numbering`]), built on a thread of its own beside the elbow: it needs no
+    /// clusters.
+    pub search_index: Vec<u8>,
     pub timings: Vec<(&'static str, Duration)>,
 }
 
 /// Every artist the catalogue names, in the order the `artists` table numbers them, with the
 /// popularity the search index ranks them by: the artist tables' union first (in its order, with
 /// its popularity), then the artists credited on kept tracks that no table has, by name (with
-/// their best track's popularity). `sqlite_out::catalogue_artists` numbers the same way; a debug
-/// assertion in `sqlite_out::prepare`, run by the real-data pipeline tests, holds the two together.
+/// their best track's popularity). `sqlite_out::catalogue_artists` takes its order from here, so
+/// the index's artist numbers are the `artists` table's.
 pub fn artist_numbering<'a>(
     table: &'a [ArtistRow],
     tracks: impl Iterator<Item = &'a music_shared::Track>,
@@ -166,61 +166,9 @@ pub fn artist_numbering<'a>(
         .collect()
 }
 
-/// The index bytes and how long building them took.
-type Built = (Vec<u8>, Duration);
-
-/// The search index, built in the background; [`SearchIndex::bytes`] waits for it.
-pub struct SearchIndex {
-    pending: std::sync::Mutex<Option<std::thread::JoinHandle<Built>>>,
-    done: std::sync::OnceLock<Built>,
-}
-
-impl SearchIndex {
-    /// Build the index from `builder` on a new thread.
-    fn start(builder: music_search::Builder) -> SearchIndex {
-        let handle = std::thread::Builder::new()
-            .name("search-index".into())
-            .spawn(move || {
-                let t = Instant::now();
-                let bytes = builder.build();
-                (bytes, t.elapsed())
-            })
-            .expect("spawning the search index thread");
-        SearchIndex {
-            pending: std::sync::Mutex::new(Some(handle)),
-            done: std::sync::OnceLock::new(),
-        }
-    }
-
-    fn result(&self) -> &Built {
-        self.done.get_or_init(|| {
-            let handle = self
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-                .expect("joined once, under the OnceLock");
-            match handle.join() {
-                Ok(r) => r,
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
-    }
-
-    /// The index bytes (waiting for the builder if it is still at work).
-    pub fn bytes(&self) -> &[u8] {
-        &self.result().0
-    }
-
-    /// How long the build took on its thread.
-    pub fn build_time(&self) -> Duration {
-        self.result().1
-    }
-}
-
-/// The search index's input: tracks numbered by their position in `kept` (their row), artists
-/// by [`artist_numbering`]. (The builder copies the names, so it can leave for its thread.)
-fn search_builder(kept: &[(CleanTrack, usize)], table: &[ArtistRow]) -> music_search::Builder {
+/// The search index: tracks numbered by their position in `kept` (their row), artists by
+/// [`artist_numbering`].
+fn build_search_index(kept: &[(CleanTrack, usize)], table: &[ArtistRow]) -> Vec<u8> {
     let mut b = music_search::Builder::new();
     for (i, (c, _)) in kept.iter().enumerate() {
         let t = &c.track;
@@ -231,7 +179,7 @@ fn search_builder(kept: &[(CleanTrack, usize)], table: &[ArtistRow]) -> music_se
     for (n, (name, popularity)) in numbering.into_iter().enumerate() {
         b.artist(n as u32, name, popularity.unwrap_or(0.0) as f32);
     }
-    b
+    b.build()
 }
 
 fn spinner(show: bool, msg: &'static str) -> ProgressBar {
@@ -395,17 +343,29 @@ pub fn compute(opts: &Options) -> Result<Outcome> {
         ProgressStyle::with_template("elbow k-means {bar:30} {pos}/{len} k done [{elapsed}]")
             .expect("valid template"),
     );
-    let search_index = SearchIndex::start(search_builder(&kept, &artist_file.rows));
-    let fits = kmeans::elbow(
-        &data,
-        opts.max_k,
-        opts.k,
-        &opts.kmeans,
-        opts.threads,
-        &|_| bar.inc(1),
-    )?;
+    // The search index needs no clusters: it is built beside the elbow.
+    let (fits, (search_index, search_time)) = std::thread::scope(|s| {
+        let index = s.spawn(|| {
+            let t = Instant::now();
+            (build_search_index(&kept, &artist_file.rows), t.elapsed())
+        });
+        let fits = kmeans::elbow(
+            &data,
+            opts.max_k,
+            opts.k,
+            &opts.kmeans,
+            opts.threads,
+            &|_| bar.inc(1),
+        );
+        (
+            fits,
+            index.join().expect("the search index builder panicked"),
+        )
+    });
+    let fits = fits?;
     bar.finish_and_clear();
     timings.push(("elbow k-means", t.elapsed()));
+    timings.push(("(search index)", search_time));
     let t = Instant::now();
     let elbow: Vec<(usize, f64)> = fits.iter().map(|(k, f)| (*k, f.inertia)).collect();
     let final_fit = match fits.into_iter().find(|(k, _)| *k == opts.k) {
@@ -840,22 +800,22 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
     // The SQLite thread inserts rows; the other numbers the catalogue's artists first, hands them
     // over, then writes the item files. Two threads balance better than three on two cores: a
     // third slowed every thread.
-    let (prepared_tx, prepared_rx) = std::sync::mpsc::sync_channel(1);
+    let (artists_tx, artists_rx) = std::sync::mpsc::sync_channel(1);
     let (sqlite, items) = std::thread::scope(|s| {
         let sqlite = s.spawn(move || {
             let t = Instant::now();
             let path = crate::sqlite_out::write(&opts.out_dir, opts, outcome, || {
-                prepared_rx
+                artists_rx
                     .recv()
-                    .context("the search index builder stopped before handing over")
+                    .context("the artist numbering stopped before handing the artists over")
             })?;
             Ok::<_, anyhow::Error>((path, t.elapsed()))
         });
         let items = s.spawn(move || {
             let t = Instant::now();
             // If the SQLite thread has failed there is nobody to receive: its error is reported.
-            let _ = prepared_tx.send(crate::sqlite_out::prepare(outcome));
-            let prepare_time = t.elapsed();
+            let _ = artists_tx.send(crate::sqlite_out::catalogue_artists(outcome));
+            let artists_time = t.elapsed();
             let t = Instant::now();
             let mut written = Vec::new();
             // The two title tables differ only by `id`: built once, written twice.
@@ -874,7 +834,7 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
             let path = opts.out_dir.join(items::ITEMS_ASSIGNMENTS);
             write_jsonl(&path, &assignments)?;
             written.push((path, assignments.len()));
-            Ok::<_, anyhow::Error>((written, prepare_time, t.elapsed()))
+            Ok::<_, anyhow::Error>((written, artists_time, t.elapsed()))
         });
         (
             sqlite.join().expect("the SQLite writer panicked"),
@@ -882,10 +842,10 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
         )
     });
     let (sqlite, sqlite_time) = sqlite?;
-    let (items, prepare_time, items_time) = items?;
+    let (items, artists_time, items_time) = items?;
     tracing::info!(
         sqlite_seconds = sqlite_time.as_secs_f64(),
-        artists_seconds = prepare_time.as_secs_f64(),
+        artists_seconds = artists_time.as_secs_f64(),
         items_seconds = items_time.as_secs_f64(),
         "wrote the outputs"
     );
@@ -893,9 +853,8 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
         sqlite,
         items,
         timings: vec![
-            ("(search index)", outcome.search_index.build_time()),
             ("write sqlite", sqlite_time),
-            ("(artists)", prepare_time),
+            ("(artists)", artists_time),
             ("write items", items_time),
         ],
     })

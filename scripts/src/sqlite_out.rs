@@ -1,7 +1,7 @@
 //! The pipeline's outcome as the rows of `musicData.sqlite` (the contract is `music_db`), plus the
 //! prebuilt blobs the v3 Lambda loads: the search index and the neighbour arrays.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -195,7 +195,6 @@ fn clean_artists(o: &Outcome) -> Vec<CleanArtistRow> {
 pub fn catalogue_artists(o: &Outcome) -> Vec<ArtistRow> {
     let mut votes: HashMap<&str, BTreeMap<usize, i64>> = HashMap::new();
     let mut spotify: HashMap<&str, &str> = HashMap::new();
-    let mut best_popularity: HashMap<&str, f64> = HashMap::new();
     for r in &o.rows {
         let t = &r.clean.track;
         for (pos, name) in t.artists.iter().enumerate() {
@@ -203,8 +202,6 @@ pub fn catalogue_artists(o: &Outcome) -> Vec<ArtistRow> {
             if let Some(id) = t.artist_ids.get(pos) {
                 spotify.entry(name).or_insert(id);
             }
-            let p = best_popularity.entry(name).or_insert(f64::MIN);
-            *p = p.max(t.popularity);
         }
     }
     let e = &o.extremes;
@@ -240,10 +237,12 @@ pub fn catalogue_artists(o: &Outcome) -> Vec<ArtistRow> {
         let (&c, _) = v.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))?;
         Some((c, v.values().sum()))
     };
-    let mut out = Vec::with_capacity(o.artists.len() + 1024);
-    let mut named: BTreeSet<&str> = BTreeSet::new();
+    // The order and the credited-only artists' popularity are the search index's numbering.
+    let numbering =
+        crate::pipeline::artist_numbering(&o.artists, o.rows.iter().map(|r| &r.clean.track));
+    let credited_only = &numbering[o.artists.len()..];
+    let mut out = Vec::with_capacity(numbering.len());
     for a in &o.artists {
-        named.insert(&a.artists);
         let (cluster, basis, tracks) = match cluster_of(&a.artists) {
             Some((c, n)) => (Some(c as i64), "tracks", n),
             None => match nearest_centroid(a) {
@@ -262,19 +261,14 @@ pub fn catalogue_artists(o: &Outcome) -> Vec<ArtistRow> {
             tracks,
         });
     }
-    let credited_only: BTreeSet<&str> = votes
-        .keys()
-        .copied()
-        .filter(|n| !named.contains(n))
-        .collect();
-    for name in credited_only {
+    for &(name, popularity) in credited_only {
         let (c, n) = cluster_of(name).expect("credited artists have votes");
         out.push(ArtistRow {
             artist: out.len() as i64,
             name: name.to_string(),
             genres: Json(Vec::new()),
             spotify_id: spotify.get(name).map(|s| s.to_string()),
-            popularity: best_popularity.get(name).copied(),
+            popularity,
             cluster: Some(c as i64),
             cluster_basis: "tracks".into(),
             tracks: n,
@@ -422,36 +416,20 @@ fn neighbours(o: &Outcome) -> Neighbours {
     )
 }
 
-/// The catalogue's artists: CPU work that needs no database, done beside the inserts.
-pub struct Prepared {
-    pub artists: Vec<ArtistRow>,
-}
-
-pub fn prepare(o: &Outcome) -> Prepared {
-    let artists = catalogue_artists(o);
-    debug_assert!(
-        crate::pipeline::artist_numbering(&o.artists, o.rows.iter().map(|r| &r.clean.track))
-            .iter()
-            .map(|(name, _)| *name)
-            .eq(artists.iter().map(|a| a.name.as_str())),
-        "the search index numbers artists as the artists table does"
-    );
-    Prepared { artists }
-}
-
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
-/// Write `musicData.sqlite` into `out_dir`. `prepared` is called once the tables that do not
-/// need it are in: the caller may be building it on another thread meanwhile.
+/// Write `musicData.sqlite` into `out_dir`. `artists` ([`catalogue_artists`]) is called once
+/// the tables that do not need them are in: the caller may be numbering them on another thread
+/// meanwhile.
 pub fn write(
     out_dir: &Path,
     opts: &Options,
     o: &Outcome,
-    prepared: impl FnOnce() -> Result<Prepared>,
+    artists: impl FnOnce() -> Result<Vec<ArtistRow>>,
 ) -> Result<PathBuf> {
     let path = out_dir.join(music_db::open::DB_FILE);
     let started = std::time::Instant::now();
@@ -501,11 +479,11 @@ pub fn write(
     w.insert(&cluster_rows(o))?;
     w.blob(blobs::NEIGHBOURS, neighbours(o).to_bytes())?;
     step("neighbours");
-    let Prepared { artists } = prepared()?;
+    let artists = artists()?;
     step("artists built");
     w.insert(&artists)?;
     step("artists");
-    w.blob(blobs::SEARCH_INDEX, o.search_index.bytes().to_vec())?;
+    w.blob(blobs::SEARCH_INDEX, o.search_index.clone())?;
     step("search index");
 
     let e = &o.extremes;

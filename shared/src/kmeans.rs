@@ -475,17 +475,22 @@ mod tests {
     use super::*;
     use ndarray::array;
 
-    /// The lanes (k <= 16) and the plain loop (k > 16) find what a naive search finds,
-    /// lowest index on ties (the duplicated centroids below tie exactly).
-    #[test]
-    fn nearest_is_the_naive_nearest() {
-        let mut x: u64 = 7;
-        let mut next = || {
+    /// Seeded values in [0, 1) (xorshift), for test data.
+    fn uniform(seed: u64) -> impl FnMut() -> f64 {
+        let mut x = seed;
+        move || {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             (x % 1000) as f64 / 1000.0
-        };
+        }
+    }
+
+    /// The lanes (k <= 16) and the plain loop (k > 16) find what a naive search finds,
+    /// lowest index on ties (the duplicated centroids below tie exactly).
+    #[test]
+    fn nearest_is_the_naive_nearest() {
+        let mut next = uniform(7);
         let data = Array2::from_shape_fn((500, 9), |_| next());
         for k in [1, 3, 16, 17, 40] {
             let mut centroids = Array2::from_shape_fn((k, 9), |_| next());
@@ -515,13 +520,7 @@ mod tests {
     /// of the rows nearest to it.
     #[test]
     fn refinement_converges_to_the_means() {
-        let mut x: u64 = 11;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % 1000) as f64 / 1000.0
-        };
+        let mut next = uniform(11);
         let data = Array2::from_shape_fn((2000, 9), |_| next());
         let start = data.select(ndarray::Axis(0), &[0, 1, 2, 3, 4]);
         let centroids = refine_on_all(data.view(), start, 1000, 0.0);
