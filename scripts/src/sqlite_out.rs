@@ -388,7 +388,9 @@ fn cluster_rows(o: &Outcome) -> Vec<ClusterRow> {
         .collect()
 }
 
-fn neighbours(o: &Outcome) -> Neighbours {
+/// The neighbour blob's bytes: [`write`] takes them from its caller, who may build them on
+/// another thread.
+pub fn neighbours(o: &Outcome) -> Vec<u8> {
     let features: Vec<[f64; 9]> = o
         .rows
         .iter()
@@ -414,6 +416,7 @@ fn neighbours(o: &Outcome) -> Neighbours {
         &features,
         o.clusters.len(),
     )
+    .to_bytes()
 }
 
 fn file_name(p: &Path) -> String {
@@ -422,13 +425,14 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Write `musicData.sqlite` into `out_dir`. `artists` ([`catalogue_artists`]) is called once
-/// the tables that do not need them are in: the caller may be numbering them on another thread
-/// meanwhile.
+/// Write `musicData.sqlite` into `out_dir`. `neighbours` ([`neighbours`]) and `artists`
+/// ([`catalogue_artists`]) are called once the tables that do not need them are in: the caller
+/// may be building them on another thread meanwhile.
 pub fn write(
     out_dir: &Path,
     opts: &Options,
     o: &Outcome,
+    neighbours: impl FnOnce() -> Result<Vec<u8>>,
     artists: impl FnOnce() -> Result<Vec<ArtistRow>>,
 ) -> Result<PathBuf> {
     let path = out_dir.join(music_db::open::DB_FILE);
@@ -477,7 +481,7 @@ pub fn write(
         .collect();
     w.insert(&elbow)?;
     w.insert(&cluster_rows(o))?;
-    w.blob(blobs::NEIGHBOURS, neighbours(o).to_bytes())?;
+    w.blob(blobs::NEIGHBOURS, neighbours()?)?;
     step("neighbours");
     let artists = artists()?;
     step("artists built");

@@ -340,7 +340,7 @@ const PARALLEL_BYTES: usize = 4 << 20;
 /// Read a track table of either schema. A large table is decompressed into memory and its
 /// records parsed in pieces on all cores (the 2021 table alone took ~0.4 s on one).
 pub fn read_tracks(path: &Path) -> Result<TrackFile, ModelError> {
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(decompressed_size_hint(path));
     open(path)?
         .read_to_end(&mut bytes)
         .map_err(|source| ModelError::Io {
@@ -354,6 +354,27 @@ pub fn read_tracks(path: &Path) -> Result<TrackFile, ModelError> {
         1
     };
     tracks_from_bytes(path, &bytes, parts)
+}
+
+/// How many bytes `path` holds once decompressed, as a capacity to read it into: growing the
+/// buffer by doubling copied it several times over and touched memory it never used. A gzip
+/// file ends with its (last member's) size modulo 2^32; a wrong hint only costs a reallocation.
+fn decompressed_size_hint(path: &Path) -> usize {
+    let Ok(mut file) = File::open(path) else {
+        return 0;
+    };
+    let Ok(len) = file.metadata().map(|m| m.len()) else {
+        return 0;
+    };
+    if !path.extension().is_some_and(|e| e == "gz") {
+        return len as usize + 1;
+    }
+    use std::io::{Seek, SeekFrom};
+    let mut size = [0u8; 4];
+    if len < 18 || file.seek(SeekFrom::End(-4)).is_err() || file.read_exact(&mut size).is_err() {
+        return 0;
+    }
+    u32::from_le_bytes(size) as usize + 1
 }
 
 /// [`read_tracks`] on a decompressed table, its records parsed in `parts` pieces.
@@ -393,8 +414,12 @@ fn tracks_from_bytes(path: &Path, bytes: &[u8], parts: usize) -> Result<TrackFil
         let whole = parse_tracks(&cols, &bytes[body_start..], body_line);
         (whole.tracks, whole.rejected)
     } else {
-        let mut tracks = Vec::with_capacity(pieces.iter().map(|p| p.tracks.len()).sum());
-        let mut rejected = Vec::new();
+        // The first piece's rows stay where they are: only the later pieces are moved.
+        let total = pieces.iter().map(|p| p.tracks.len()).sum::<usize>();
+        let mut pieces = pieces.into_iter();
+        let first = pieces.next().expect("at least one piece");
+        let (mut tracks, mut rejected) = (first.tracks, first.rejected);
+        tracks.reserve_exact(total - tracks.len());
         for p in pieces {
             tracks.extend(p.tracks);
             rejected.extend(p.rejected);
