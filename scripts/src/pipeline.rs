@@ -267,10 +267,28 @@ pub fn compute(opts: &Options) -> Result<Outcome> {
 
     let t = Instant::now();
     let mut inputs = Vec::with_capacity(track_files.len());
-    let mut seen: FxHashSet<String> = FxHashSet::default();
+    // Which rows are the first with their id, marked on borrowed ids before the rows are moved.
+    let first_of_id: Vec<Vec<bool>> = {
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        track_files
+            .iter()
+            .map(|f| {
+                f.tracks
+                    .iter()
+                    .map(|t| seen.insert(t.id.as_str()))
+                    .collect()
+            })
+            .collect()
+    };
     let (mut dropped_loudness, mut dropped_no_genre) = (0, 0);
-    let mut kept: Vec<(CleanTrack, usize)> = Vec::new();
-    for (source, (file, path)) in track_files.into_iter().zip(&opts.tracks).enumerate() {
+    let mut kept: Vec<(CleanTrack, usize)> =
+        Vec::with_capacity(track_files.iter().map(|f| f.tracks.len()).sum());
+    for (source, ((file, path), first_of_id)) in track_files
+        .into_iter()
+        .zip(&opts.tracks)
+        .zip(first_of_id)
+        .enumerate()
+    {
         let mut input = TrackInput {
             path: path.clone(),
             schema: file.schema,
@@ -282,8 +300,8 @@ pub fn compute(opts: &Options) -> Result<Outcome> {
         for r in file.rejected.iter().take(5) {
             tracing::warn!(file = %path.display(), line = r.line, reason = %r.reason, "skipped a track row");
         }
-        for track in file.tracks {
-            if !seen.insert(track.id.clone()) {
+        for (track, first) in file.tracks.into_iter().zip(first_of_id) {
+            if !first {
                 input.duplicates += 1;
                 continue;
             }
@@ -308,7 +326,6 @@ pub fn compute(opts: &Options) -> Result<Outcome> {
         );
         inputs.push(input);
     }
-    drop(seen);
     if kept.len() < opts.max_k.max(opts.k) {
         bail!(
             "only {} tracks left after cleaning; need at least {} to cluster",
@@ -538,6 +555,45 @@ fn track_genres<'a>(r: &'a Row, out: &mut Vec<&'a str>) {
     out.dedup();
 }
 
+/// The cluster's tracks nearest its centroid, each (title, artists) once: the same recording
+/// often appears under several ids (album, single, remaster). Only the nearest few hundred are
+/// sorted (all of them only if those hold too many repeats); the order is the full sort's.
+fn nearest_tracks(mut members: Vec<&Row>) -> Vec<NearTrack> {
+    let by_distance = |a: &&Row, b: &&Row| {
+        a.distance
+            .total_cmp(&b.distance)
+            .then_with(|| a.clean.track.id.cmp(&b.clean.track.id))
+    };
+    let mut sorted = (NEAREST_PER_CLUSTER * 30).min(members.len());
+    loop {
+        if sorted < members.len() {
+            members.select_nth_unstable_by(sorted, by_distance);
+        }
+        members[..sorted].sort_by(by_distance);
+        let mut seen = HashSet::new();
+        let nearest: Vec<NearTrack> = members[..sorted]
+            .iter()
+            .filter(|r| {
+                seen.insert((
+                    fold_name(&r.clean.track.name),
+                    r.clean.track.artists.clone(),
+                ))
+            })
+            .take(NEAREST_PER_CLUSTER)
+            .map(|r| NearTrack {
+                id: r.clean.track.id.clone(),
+                name: r.clean.track.name.clone(),
+                artists: r.clean.track.artists.clone(),
+                distance: r.distance,
+            })
+            .collect();
+        if nearest.len() == NEAREST_PER_CLUSTER || sorted == members.len() {
+            return nearest;
+        }
+        sorted = members.len();
+    }
+}
+
 fn summarise(
     rows: &[Row],
     centroids: &Array2<f64>,
@@ -610,31 +666,7 @@ fn summarise(
                 .then(a.genre.cmp(&b.genre))
         });
         distinctive.truncate(DISTINCTIVE_GENRES);
-        let mut near = members.clone();
-        near.sort_by(|a, b| {
-            a.distance
-                .total_cmp(&b.distance)
-                .then_with(|| a.clean.track.id.cmp(&b.clean.track.id))
-        });
-        // The same recording often appears under several ids (album, single, remaster); a
-        // list of ten shows each (title, artists) once.
-        let mut seen = HashSet::new();
-        let nearest = near
-            .iter()
-            .filter(|r| {
-                seen.insert((
-                    fold_name(&r.clean.track.name),
-                    r.clean.track.artists.clone(),
-                ))
-            })
-            .take(NEAREST_PER_CLUSTER)
-            .map(|r| NearTrack {
-                id: r.clean.track.id.clone(),
-                name: r.clean.track.name.clone(),
-                artists: r.clean.track.artists.clone(),
-                distance: r.distance,
-            })
-            .collect();
+        let nearest = nearest_tracks(members.clone());
         out.push(ClusterSummary {
             cluster: c,
             label: String::new(),
@@ -930,6 +962,7 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use music_shared::track::Track;
 
     /// The borrowed item shapes write exactly the JSON of the shared item types that the batch
     /// writer and the embedded store read back.
@@ -982,6 +1015,103 @@ mod tests {
             artists: "['Erik Satie']".into(),
         };
         assert_eq!(json(&borrowed), json(&owned));
+    }
+
+    fn row(id: &str, name: &str, artist: &str, distance: f64) -> Row {
+        Row {
+            clean: CleanTrack {
+                track: Track {
+                    id: id.into(),
+                    name: name.into(),
+                    artists: vec![artist.into()],
+                    artist_ids: Vec::new(),
+                    year: Some(1999),
+                    release_date: "1999".into(),
+                    popularity: 50.0,
+                    explicit: false,
+                    duration_ms: 200_000.0,
+                    key: 0,
+                    mode: 1,
+                    danceability: 0.5,
+                    energy: 0.5,
+                    loudness: -8.0,
+                    speechiness: 0.05,
+                    acousticness: 0.5,
+                    instrumentalness: 0.0,
+                    liveness: 0.1,
+                    valence: 0.5,
+                    tempo: 120.0,
+                    time_signature: None,
+                },
+                genres: Vec::new(),
+            },
+            scaled: Scaled::default(),
+            cluster: 0,
+            distance,
+            source: 0,
+        }
+    }
+
+    /// Sorting only the nearest few gives the full sort's list, also when repeats of one song
+    /// fill more than that few and every track has to be sorted.
+    #[test]
+    fn nearest_tracks_are_the_full_sorts() {
+        let full = |rows: &[Row]| -> Vec<String> {
+            let mut sorted: Vec<&Row> = rows.iter().collect();
+            sorted.sort_by(|a, b| {
+                a.distance
+                    .total_cmp(&b.distance)
+                    .then_with(|| a.clean.track.id.cmp(&b.clean.track.id))
+            });
+            let mut seen = HashSet::new();
+            sorted
+                .iter()
+                .filter(|r| {
+                    seen.insert((
+                        fold_name(&r.clean.track.name),
+                        r.clean.track.artists.clone(),
+                    ))
+                })
+                .take(NEAREST_PER_CLUSTER)
+                .map(|r| r.clean.track.id.clone())
+                .collect()
+        };
+        let ids = |rows: &[Row]| -> Vec<String> {
+            nearest_tracks(rows.iter().collect())
+                .into_iter()
+                .map(|n| n.id)
+                .collect()
+        };
+        // Distances with ties (broken by id), distinct songs.
+        let varied: Vec<Row> = (0..2_000)
+            .map(|i| {
+                row(
+                    &format!("id{:05}", (i * 7919) % 2_000),
+                    &format!("song {}", i % 997),
+                    "a",
+                    f64::from((i * 31) % 500),
+                )
+            })
+            .collect();
+        assert_eq!(ids(&varied), full(&varied));
+        assert_eq!(ids(&varied).len(), NEAREST_PER_CLUSTER);
+        // The nearest 1,000 are one song under many ids: the list needs the rows beyond them.
+        let mut repeats: Vec<Row> = (0..1_000)
+            .map(|i| row(&format!("r{i:04}"), "Same Song", "a", f64::from(i) / 1e4))
+            .collect();
+        repeats.extend((0..50).map(|i| {
+            row(
+                &format!("s{i:02}"),
+                &format!("other {i}"),
+                "b",
+                1.0 + f64::from(i),
+            )
+        }));
+        assert_eq!(ids(&repeats), full(&repeats));
+        assert_eq!(ids(&repeats).len(), NEAREST_PER_CLUSTER);
+        assert_eq!(ids(&repeats)[0], "r0000");
+        // Fewer tracks than a full list.
+        assert_eq!(ids(&repeats[..3]), vec!["r0000"]);
     }
 
     fn json(v: &impl serde::Serialize) -> String {

@@ -62,7 +62,8 @@ pub struct GenreIndex {
 impl GenreIndex {
     /// Genres per credited artist, parallel to `artists`. Ids win when the track has them.
     pub fn genres_for(&self, artists: &[String], artist_ids: &[String]) -> Vec<Genres> {
-        let none: Genres = Arc::from(Vec::new());
+        // One shared empty list: most tracks of the big tables have an artist without genres.
+        static NONE: std::sync::LazyLock<Genres> = std::sync::LazyLock::new(|| Arc::from([]));
         artists
             .iter()
             .enumerate()
@@ -72,7 +73,7 @@ impl GenreIndex {
                     .and_then(|id| self.by_id.get(id))
                     .or_else(|| self.by_name.get(name))
                     .cloned()
-                    .unwrap_or_else(|| none.clone())
+                    .unwrap_or_else(|| NONE.clone())
             })
             .collect()
     }
