@@ -36,13 +36,17 @@ pub struct TrackFile {
     pub rejected: Vec<Rejected>,
 }
 
+fn is_gzip(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "gz")
+}
+
 fn open(path: &Path) -> Result<Box<dyn Read>, ModelError> {
     let file = File::open(path).map_err(|source| ModelError::Io {
         path: path.into(),
         source,
     })?;
     let reader = BufReader::with_capacity(1 << 20, file);
-    if path.extension().is_some_and(|e| e == "gz") {
+    if is_gzip(path) {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(reader)))
     } else {
         Ok(Box::new(reader))
@@ -358,7 +362,8 @@ pub fn read_tracks(path: &Path) -> Result<TrackFile, ModelError> {
 
 /// How many bytes `path` holds once decompressed, as a capacity to read it into: growing the
 /// buffer by doubling copied it several times over and touched memory it never used. A gzip
-/// file ends with its (last member's) size modulo 2^32; a wrong hint only costs a reallocation.
+/// file ends with its (last member's) size modulo 2^32; a wrong hint only costs a reallocation
+/// (and is capped, so a damaged trailer cannot reserve gigabytes).
 fn decompressed_size_hint(path: &Path) -> usize {
     let Ok(mut file) = File::open(path) else {
         return 0;
@@ -366,7 +371,7 @@ fn decompressed_size_hint(path: &Path) -> usize {
     let Ok(len) = file.metadata().map(|m| m.len()) else {
         return 0;
     };
-    if !path.extension().is_some_and(|e| e == "gz") {
+    if !is_gzip(path) {
         return len as usize + 1;
     }
     use std::io::{Seek, SeekFrom};
@@ -374,7 +379,7 @@ fn decompressed_size_hint(path: &Path) -> usize {
     if len < 18 || file.seek(SeekFrom::End(-4)).is_err() || file.read_exact(&mut size).is_err() {
         return 0;
     }
-    u32::from_le_bytes(size) as usize + 1
+    (u64::from(u32::from_le_bytes(size)) + 1).min(len.saturating_mul(16)) as usize
 }
 
 /// [`read_tracks`] on a decompressed table, its records parsed in `parts` pieces.
