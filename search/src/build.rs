@@ -4,7 +4,7 @@ use rustc_hash::FxHashMap;
 
 use crate::bits::{bit_width, pack, put_varint, BitWriter, MAX_WIDTH};
 use crate::format::*;
-use crate::text::{name_occurrences, Occurrence};
+use crate::text::name_occurrences;
 
 struct Doc {
     kind: u8,
@@ -16,23 +16,6 @@ struct Doc {
 
 const KIND_TRACK: u8 = 0;
 const KIND_ARTIST: u8 = 1;
-
-/// Every doc's [`name_occurrences`], in doc order, worked out on all cores: splitting and
-/// folding the names is most of the build's time, and each name is independent of the others.
-fn split_names(docs: &[Doc]) -> Vec<(Vec<Occurrence>, usize)> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = docs.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let parts: Vec<_> = docs
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|d| name_occurrences(&d.name)).collect()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| -> Vec<_> { h.join().expect("a name splitter panicked") })
-            .collect()
-    })
-}
 
 /// Collects tracks and artists, then writes the index bytes with [`Builder::build`].
 #[derive(Default)]
@@ -142,8 +125,9 @@ impl Builder {
 
         // An artist's term ids, by display name: the same artists are credited on many tracks.
         let mut artist_terms: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
-        for (doc, (d, (occs, len))) in docs.iter().zip(split_names(&docs)).enumerate() {
+        for (doc, d) in docs.iter().enumerate() {
             let doc = doc as u32;
+            let (occs, len) = name_occurrences(&d.name);
             // "The Beatles" also starts at "beatles": people leave the article out.
             let start = if occs.first().is_some_and(|o| o.term == "the" && o.end == 1) {
                 1

@@ -14,18 +14,6 @@ use music_shared::FEATURES;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (the same position in its v2 and v3);
-/// the sys crate names no constant for it.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Keep freed memory for reuse instead of handing it back to the OS after 10 ms: the run lasts
-/// seconds and frees large buffers between its steps, and faulting them in again (the kernel
-/// zeroing every page) took ~12% of its CPU (perf).
-fn keep_freed_memory() {
-    // SAFETY: sets an integer option; called before any thread is started.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
-}
-
 /// Cluster Spotify tracks the way the original Music_ML project did (clean, ratio-scale, elbow,
 /// K-Means k=10) and write the stores every route family reads.
 ///
@@ -127,7 +115,6 @@ fn up_to_date(opts: &Options) -> Result<bool> {
 }
 
 fn main() -> Result<()> {
-    keep_freed_memory();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
