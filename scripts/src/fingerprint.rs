@@ -32,8 +32,8 @@ impl Fnv {
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
-    /// [`Fnv::write`] of a file's bytes, streamed through one buffer: reading a 44 MB table
-    /// whole into fresh memory cost more in page faults than the hashing.
+    /// [`Fnv::write`] of a file's bytes, streamed through one reused buffer rather than a
+    /// fresh whole-file copy of each table (44 MB for the biggest input).
     fn file(&mut self, path: &Path) -> Result<()> {
         let context = || format!("reading {}", path.display());
         let mut file = std::fs::File::open(path).with_context(context)?;
