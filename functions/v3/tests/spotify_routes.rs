@@ -63,6 +63,9 @@ struct T {
     genres: BTreeSet<String>,
 }
 
+/// An artist as the tables give it: (Spotify id, genres, cluster).
+type ArtistInfo = (Option<String>, BTreeSet<String>, Option<i64>);
+
 struct Cat {
     t: Vec<T>,
     mean: [f64; 15],
@@ -70,7 +73,7 @@ struct Cat {
     /// Per track, `v` standardized (NaN -> 0).
     zs: Vec<[f64; 15]>,
     /// artist name -> (spotify id, genres, cluster)
-    artists: HashMap<String, (Option<String>, BTreeSet<String>, Option<i64>)>,
+    artists: HashMap<String, ArtistInfo>,
 }
 
 impl Cat {
@@ -141,7 +144,7 @@ fn cat() -> &'static Cat {
                 let genres = names
                     .iter()
                     .filter_map(|n| artists.get(n))
-                    .flat_map(|a: &(Option<String>, BTreeSet<String>, Option<i64>)| a.1.clone())
+                    .flat_map(|a: &ArtistInfo| a.1.clone())
                     .collect();
                 Ok(T {
                     id: r.get(0)?,
