@@ -15,7 +15,10 @@
 //! * Search queries are seeded and built from real rows: prefixes of titles and artist names,
 //!   title words with artist words (either order), two or three words, one word in three gets a
 //!   typo anywhere (substitution, deletion, insertion, swap), plus the issue's examples.
-//!   Recommendations: random seed tracks, n=10, scope=cluster and scope=all.
+//!   Recommendations: random seed tracks, n=10, method=cluster (scope=cluster), method=nearest
+//!   (scope=all) and the default method=similar; Spotify-shaped `/api/v3/recommendations` with
+//!   5 seeds (2 tracks, 1 artist, 2 genres) + 3 targets + 2 filters (issue 12's goal), and with
+//!   filters that leave few candidates.
 //!
 //! Run: `cargo bench -p music-v3 --bench v3 -- --help`. Figures go to bench/results/v3.md.
 //! Not part of ./scripts/test. Every figure is taken on whatever the machine is doing.
@@ -587,6 +590,61 @@ fn options() -> Options {
     o
 }
 
+/// `/api/v3/recommendations` as issue 12's goal states it (5 seeds: 2 tracks, 1 artist, 2
+/// genres; 3 targets; 2 filters), and with filters that leave few candidates.
+fn spotify_workloads(
+    f: &music_v3::features::Features,
+    rows: &[Row],
+    count: usize,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Vec<(String, Arc<Vec<String>>)> {
+    let genres: Vec<&str> = (0..f.genres.len() as u32)
+        .filter(|&g| f.genre_tracks(g).len() >= 10)
+        .map(|g| &*f.genres[g as usize])
+        .collect();
+    let artists: Vec<&str> = f
+        .artists
+        .iter()
+        .filter(|a| !a.tracks.is_empty())
+        .filter_map(|a| a.spotify_id.as_deref())
+        .collect();
+    let mut full = Vec::with_capacity(count);
+    let mut few = Vec::with_capacity(count);
+    for _ in 0..count {
+        let track = |rng: &mut Xoshiro256PlusPlus| rows[rng.gen_range(0..rows.len())].id.clone();
+        let (t1, t2) = (track(rng), track(rng));
+        let artist = artists[rng.gen_range(0..artists.len())];
+        let g1 = enc(genres[rng.gen_range(0..genres.len())]);
+        let g2 = enc(genres[rng.gen_range(0..genres.len())]);
+        full.push(format!(
+            "/api/v3/recommendations?seed_tracks={t1},{t2}&seed_artists={artist}&seed_genres={g1},{g2}\
+             &target_energy={:.2}&target_valence={:.2}&target_tempo={}\
+             &min_popularity={}&max_year={}&limit=20",
+            rng.gen_range(0.0..1.0),
+            rng.gen_range(0.0..1.0),
+            rng.gen_range(60..180),
+            rng.gen_range(0..60),
+            rng.gen_range(1960..2022),
+        ));
+        few.push(format!(
+            "/api/v3/recommendations?seed_tracks={t1}&seed_genres={g1}\
+             &min_popularity={}&min_year=2019&max_per_artist=1&explicit=false&limit=100",
+            rng.gen_range(70..95),
+        ));
+    }
+    vec![
+        (
+            "Spotify-shaped: 5 seeds + 3 targets + 2 filters, limit=20".to_owned(),
+            Arc::new(full),
+        ),
+        (
+            "Spotify-shaped: filters leaving few (popularity>=70-95, year>=2019), limit=100"
+                .to_owned(),
+            Arc::new(few),
+        ),
+    ]
+}
+
 fn main() {
     let o = options();
     let conn = Connection::open_with_flags(&o.db, OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -616,12 +674,27 @@ fn main() {
                 Arc::new(uris),
             ));
         }
+        let uris = (0..o.requests)
+            .map(|_| {
+                let id = &rows[rng.gen_range(0..rows.len())].id;
+                format!("/api/v3/tracks/{id}/recommendations?n=10")
+            })
+            .collect();
+        w.push((
+            "recommendations n=10 method=similar (default)".to_owned(),
+            Arc::new(uris),
+        ));
         w
     };
 
     let (t, c) = (Instant::now(), process_cpu());
     let state = music_v3::AppState::open(&o.db).expect("v3 opens the database");
     let (load_wall, load_cpu) = (t.elapsed(), process_cpu() - c);
+    let (t, c) = (Instant::now(), process_cpu());
+    let features = state.features().expect("the v3 feature table");
+    let (table_wall, table_cpu) = (t.elapsed(), process_cpu() - c);
+    let mut workloads = workloads;
+    workloads.extend(spotify_workloads(&features, &rows, o.requests, &mut rng));
     let tracks = state.track_count();
     let router = app(state);
 
@@ -641,10 +714,12 @@ fn main() {
         .expect("client runtime");
 
     println!(
-        "### {tracks} tracks, {} (v3 state loaded in {} ms wall, {} ms CPU); server on {addr}, {} worker threads\n",
+        "### {tracks} tracks, {} (v3 state loaded in {} ms wall, {} ms CPU; then the feature table, on its own thread, ready {} ms later, {} ms CPU); server on {addr}, {} worker threads\n",
         o.db.display(),
         ms(load_wall),
         ms(load_cpu),
+        ms(table_wall),
+        ms(table_cpu),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
     );
     println!("Times in ms. HTTP rows: wall at the client (write to last byte), CPU = the server's thread CPU for the request. In-process rows: wall and thread CPU of one oneshot call.\n");

@@ -106,6 +106,40 @@ impl Col {
 /// ranking.
 pub type Row = [f32; COLS];
 
+/// What the similarity model may compare beyond the [`Col`]s (which requests filter on): whether
+/// the track is explicit, and the letters of its title (a title in accented Latin letters, or in
+/// another script, hints at the language sung). Neither is a genre or an artist.
+pub const EXTRA: [&str; 3] = ["explicit", "accented_title", "non_latin_title"];
+
+/// Dimensions of a standardized row: the [`Col`]s, then [`EXTRA`].
+pub const DIMS: usize = COLS + EXTRA.len();
+pub const EXPLICIT: usize = COLS;
+pub const ACCENTED_TITLE: usize = COLS + 1;
+pub const NON_LATIN_TITLE: usize = COLS + 2;
+
+/// A standardized row: [`Row`]'s columns, then [`EXTRA`], each with mean 0 and deviation 1.
+pub type ZRow = [f32; DIMS];
+
+/// The name of dimension `i` of a [`ZRow`].
+pub fn dim_name(i: usize) -> &'static str {
+    match Col::ALL.get(i) {
+        Some(c) => c.name(),
+        None => EXTRA[i - COLS],
+    }
+}
+
+/// (has a Latin letter with a diacritic, has a letter of another script). Latin is ASCII plus
+/// the Latin-1 Supplement, Latin Extended-A/B and Latin Extended Additional blocks.
+pub fn title_letters(title: &str) -> (bool, bool) {
+    let (mut accented, mut other) = (false, false);
+    for c in title.chars().filter(|c| c.is_alphabetic() && !c.is_ascii()) {
+        let latin = matches!(c as u32, 0xC0..=0x24F | 0x1E00..=0x1EFF);
+        accented |= latin;
+        other |= !latin;
+    }
+    (accented, other)
+}
+
 /// One credit of a track: the artist's number, and the Spotify artist id the track's row gave.
 pub type Credit = (u32, Option<Box<str>>);
 
@@ -113,10 +147,11 @@ pub type Credit = (u32, Option<Box<str>>);
 pub struct Features {
     /// Per track (by catalogue number): the [`Col`] values.
     pub raw: Vec<Row>,
-    /// Per track: `raw` standardized per column (mean 0, standard deviation 1; NaN -> 0).
-    pub z: Vec<Row>,
-    pub mean: Row,
-    pub sd: Row,
+    /// Per track: `raw` and [`EXTRA`] standardized per dimension (mean 0, standard deviation 1;
+    /// NaN -> 0).
+    pub z: Vec<ZRow>,
+    pub mean: ZRow,
+    pub sd: ZRow,
     pub explicit: Vec<bool>,
     pub cluster: Vec<u8>,
     pub id: Vec<Box<str>>,
@@ -133,7 +168,7 @@ pub struct Features {
     /// Tracks carrying each genre (through one of their artists), ascending.
     genre_tracks: Vec<Vec<u32>>,
     /// Per artist, the mean of its tracks' `z` rows; computed on first use.
-    artist_centres: OnceLock<Vec<Row>>,
+    artist_centres: OnceLock<Vec<ZRow>>,
 }
 
 pub struct Artist {
@@ -269,12 +304,26 @@ impl Features {
         }
         drop(artist_by_name);
 
-        let (mean, sd) = moments(&raw);
-        let z = raw
+        let wide: Vec<ZRow> = raw
+            .iter()
+            .zip(&explicit)
+            .zip(&name)
+            .map(|((row, &e), title)| {
+                let (accented, other) = title_letters(title);
+                let mut out = [0f32; DIMS];
+                out[..COLS].copy_from_slice(row);
+                out[EXPLICIT] = f32::from(u8::from(e));
+                out[ACCENTED_TITLE] = f32::from(u8::from(accented));
+                out[NON_LATIN_TITLE] = f32::from(u8::from(other));
+                out
+            })
+            .collect();
+        let (mean, sd) = moments(&wide);
+        let z = wide
             .iter()
             .map(|row| {
-                let mut out = [0f32; COLS];
-                for c in 0..COLS {
+                let mut out = [0f32; DIMS];
+                for c in 0..DIMS {
                     let v = (row[c] - mean[c]) / sd[c];
                     out[c] = if v.is_finite() { v } else { 0.0 };
                 }
@@ -326,8 +375,8 @@ impl Features {
     }
 
     /// The mean of `tracks`' standardized rows (zeros for no tracks).
-    pub fn mean_z(&self, tracks: &[u32]) -> Row {
-        let mut sum = [0f64; COLS];
+    pub fn mean_z(&self, tracks: &[u32]) -> ZRow {
+        let mut sum = [0f64; DIMS];
         for &t in tracks {
             for (s, v) in sum.iter_mut().zip(&self.z[t as usize]) {
                 *s += f64::from(*v);
@@ -338,7 +387,7 @@ impl Features {
     }
 
     /// Each artist's sound: the mean of its tracks' standardized rows.
-    pub fn artist_centres(&self) -> &[Row] {
+    pub fn artist_centres(&self) -> &[ZRow] {
         self.artist_centres.get_or_init(|| {
             self.artists
                 .iter()
@@ -407,12 +456,12 @@ impl Features {
 
 /// Mean and (population) standard deviation of each column over the rows where it is known.
 /// A constant column gets a deviation of 1, so that standardizing it gives 0, not NaN.
-fn moments(rows: &[Row]) -> (Row, Row) {
-    let mut sum = [0f64; COLS];
-    let mut sq = [0f64; COLS];
-    let mut count = [0f64; COLS];
+fn moments(rows: &[ZRow]) -> (ZRow, ZRow) {
+    let mut sum = [0f64; DIMS];
+    let mut sq = [0f64; DIMS];
+    let mut count = [0f64; DIMS];
     for row in rows {
-        for c in 0..COLS {
+        for c in 0..DIMS {
             let v = row[c] as f64;
             if v.is_finite() {
                 sum[c] += v;
@@ -421,9 +470,9 @@ fn moments(rows: &[Row]) -> (Row, Row) {
             }
         }
     }
-    let mut mean = [0f32; COLS];
-    let mut sd = [1f32; COLS];
-    for c in 0..COLS {
+    let mut mean = [0f32; DIMS];
+    let mut sd = [1f32; DIMS];
+    for c in 0..DIMS {
         if count[c] > 0.0 {
             let m = sum[c] / count[c];
             let var = (sq[c] / count[c] - m * m).max(0.0);
@@ -509,5 +558,24 @@ impl Loading {
             }
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_letters_tell_accents_from_other_scripts() {
+        assert_eq!(title_letters("Fortunate Son"), (false, false));
+        assert_eq!(title_letters("Canción de cuna"), (true, false));
+        assert_eq!(title_letters("Ærø, ß, ŵ, ẞ"), (true, false));
+        assert_eq!(title_letters("사랑해"), (false, true));
+        assert_eq!(title_letters("Любовь é"), (true, true));
+        // Digits, punctuation and symbols are not letters of any script.
+        assert_eq!(title_letters("99 ½ — «live» ♪"), (false, false));
+        assert_eq!(dim_name(0), "acousticness");
+        assert_eq!(dim_name(EXPLICIT), "explicit");
+        assert_eq!(dim_name(NON_LATIN_TITLE), "non_latin_title");
     }
 }

@@ -19,6 +19,7 @@ use axum::body::Bytes;
 
 pub use data::Catalogue;
 pub use music_db::{db_path_from_env, OpenError};
+pub use recommend::{Method, Pick, Scope};
 pub use routes::{
     router, served_routes, DEFAULT_LIMIT, DEFAULT_N, MAX_LIMIT, MAX_N, MAX_QUERY_CHARS,
 };
@@ -67,5 +68,69 @@ impl AppState {
     /// Same-song group of each track (copies of a song share one).
     pub fn groups(&self) -> &[u32] {
         &self.data.neighbours.group
+    }
+
+    /// The catalogue number of the track with Spotify id `id`.
+    pub fn track_number(&self, id: &str) -> Result<Option<usize>, music_http::ApiError> {
+        self.data.track_number(id)
+    }
+
+    /// `n` tracks like track `seed`, by `method`. `similar` ranks with the feature table, which
+    /// must then be given; the other methods use only what start-up loaded.
+    pub fn pick(
+        &self,
+        features: Option<&features::Features>,
+        seed: usize,
+        method: Method,
+        n: usize,
+    ) -> Result<Vec<Pick>, music_http::ApiError> {
+        let data = &self.data;
+        let plain = |(track, d): (usize, f64)| Pick {
+            track,
+            distance: Some(d),
+            reason: None,
+        };
+        Ok(match method {
+            Method::Cluster => {
+                recommend::nearest(&data.neighbours, &data.position, seed, Scope::Cluster, n)
+                    .into_iter()
+                    .map(plain)
+                    .collect()
+            }
+            Method::Nearest => {
+                recommend::nearest(&data.neighbours, &data.position, seed, Scope::All, n)
+                    .into_iter()
+                    .map(plain)
+                    .collect()
+            }
+            Method::Random => recommend::random(&data.neighbours, seed, n, &mut rand::thread_rng())
+                .into_iter()
+                .map(|track| Pick {
+                    track,
+                    distance: None,
+                    reason: None,
+                })
+                .collect(),
+            Method::Similar => {
+                let f = features.ok_or_else(|| {
+                    music_http::ApiError::Internal("similar needs the feature table".into())
+                })?;
+                let ask = similar::Ask {
+                    seeds: vec![similar::Seed::Track(seed as u32)],
+                    limit: n,
+                    max_by_seed_artists: Some((n / 5).max(1)),
+                    ..similar::Ask::default()
+                };
+                similar::recommend(f, &data.neighbours.group, &ask)
+                    .suggestions
+                    .into_iter()
+                    .map(|s| Pick {
+                        track: s.track as usize,
+                        distance: Some(s.distance),
+                        reason: Some(s.reason),
+                    })
+                    .collect()
+            }
+        })
     }
 }

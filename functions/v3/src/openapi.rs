@@ -84,7 +84,7 @@ fn v3_details(path: &str) -> Option<(Vec<Value>, Value)> {
                 json!({"name": "n", "in": "query", "required": false, "description": "How many tracks to recommend.",
                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_N, "default": DEFAULT_N}}),
                 json!({"name": "method", "in": "query", "required": false,
-                    "description": "`similar`: nearest over all tracks in the nine clustering features plus danceability and release year (double weight), standardized, at most a fifth of the list by the seed's own artists; `cluster`: the original's, its cluster, nearest first in the nine features; `nearest`: the nine features over all tracks; `random`: a uniform random sample of its cluster (new each time, never cached).",
+                    "description": "`similar`: nearest over all tracks in the nine clustering features, danceability, release year (triple weight), mode, time signature, popularity, explicit and the title's letters (accents, script), standardized and weighted; no genre or artist is an input; at most a fifth of the list by the seed's own artists; `cluster`: the original's, its cluster, nearest first in the nine features; `nearest`: the nine features over all tracks; `random`: a uniform random sample of its cluster (new each time, never cached).",
                     "schema": {"type": "string", "enum": ["similar", "cluster", "nearest", "random"], "default": "similar"}, "example": "similar"}),
                 json!({"name": "scope", "in": "query", "required": false, "description": "Older name: `cluster` is method=cluster, `all` is method=nearest.",
                     "schema": {"type": "string", "enum": ["cluster", "all"]}}),

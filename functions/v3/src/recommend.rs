@@ -7,6 +7,62 @@
 
 use music_db::blobs::Neighbours;
 
+/// How `/api/v3/tracks/{id}/recommendations` picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Nearest over the whole catalogue in the weighted space of [`crate::similar::SPACE`]
+    /// (see [`crate::similar`]), at most a fifth of the list by the seed's own artists.
+    Similar,
+    /// The original's: the seed's cluster, nearest first in the nine clustering features.
+    Cluster,
+    /// Nearest in the nine clustering features over every track.
+    Nearest,
+    /// The original's random ten: a uniform sample of the seed's cluster.
+    Random,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Similar => "similar",
+            Method::Cluster => "cluster",
+            Method::Nearest => "nearest",
+            Method::Random => "random",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Method::Similar => "Nearest over all tracks in the nine clustering features, danceability, release year (triple weight), mode, time signature, popularity, explicit and the title's letters (accents, script), standardized and weighted; no genre or artist is an input; at most a fifth of the list by the seed's own artists",
+            Method::Cluster => "Euclidean distance in the nine clustering features, within the seed's cluster",
+            Method::Nearest => "Euclidean distance in the nine clustering features, over all tracks",
+            Method::Random => "A uniform random sample of the seed's cluster, new on every request",
+        }
+    }
+
+    /// The dimensions the method compares.
+    pub fn features(self) -> Vec<&'static str> {
+        match self {
+            Method::Similar => crate::similar::SPACE
+                .iter()
+                .map(|&(d, _)| crate::features::dim_name(d))
+                .collect(),
+            Method::Cluster | Method::Nearest => music_shared::FEATURES.to_vec(),
+            Method::Random => Vec::new(),
+        }
+    }
+}
+
+/// One recommended track.
+#[derive(Debug, Clone)]
+pub struct Pick {
+    pub track: usize,
+    /// None for random draws.
+    pub distance: Option<f64>,
+    /// Why, for `similar`.
+    pub reason: Option<crate::similar::Reason>,
+}
+
 /// Which tracks a request may recommend from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {

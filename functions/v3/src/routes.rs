@@ -8,12 +8,10 @@ use axum::routing::{get, MethodRouter};
 use axum::Router;
 use music_http::{json, ApiError, Path, Query};
 use music_search::Target;
-use music_shared::FEATURES;
 use serde::Deserialize;
 use serde_json::{json as j, Value};
 
-use crate::recommend::{self, Scope};
-use crate::similar::{self, Ask, Seed};
+use crate::recommend::Method;
 use crate::{spotify, AppState};
 
 /// Longest query accepted, in characters (after folding); longer is a client mistake, not a name.
@@ -238,40 +236,6 @@ struct RecommendParams {
     scope: Option<String>,
 }
 
-/// How `/api/v3/tracks/{id}/recommendations` picks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
-    /// Nearest over the whole catalogue in the nine features plus danceability and release year
-    /// (see [`similar`]), at most a fifth of the list by the seed's own artists.
-    Similar,
-    /// The original's: the seed's cluster, nearest first in the nine clustering features.
-    Cluster,
-    /// Nearest in the nine clustering features over every track.
-    Nearest,
-    /// The original's random ten: a uniform sample of the seed's cluster.
-    Random,
-}
-
-impl Method {
-    fn name(self) -> &'static str {
-        match self {
-            Method::Similar => "similar",
-            Method::Cluster => "cluster",
-            Method::Nearest => "nearest",
-            Method::Random => "random",
-        }
-    }
-
-    fn description(self) -> &'static str {
-        match self {
-            Method::Similar => "Nearest over all tracks in the nine clustering features plus danceability and release year (double weight), each standardized; at most a fifth of the list by the seed's own artists",
-            Method::Cluster => "Euclidean distance in the nine clustering features, within the seed's cluster",
-            Method::Nearest => "Euclidean distance in the nine clustering features, over all tracks",
-            Method::Random => "A uniform random sample of the seed's cluster, new on every request",
-        }
-    }
-}
-
 fn method_of(p: &RecommendParams) -> Result<Method, ApiError> {
     let shown = |v: &str| v.chars().take(40).collect::<String>();
     let method = match p.method.as_deref() {
@@ -326,53 +290,30 @@ async fn recommendations(
     let seed = data
         .track_number(&id)?
         .ok_or_else(|| ApiError::NotFound(format!("no track with id {id}")))?;
-    // (track, distance, reason)
-    let mut picked: Vec<(usize, Option<f64>, Option<Value>)> = Vec::new();
-    let mut features: Vec<&str> = FEATURES.to_vec();
-    match method {
-        Method::Cluster | Method::Nearest => {
-            let scope = if method == Method::Cluster {
-                Scope::Cluster
-            } else {
-                Scope::All
-            };
-            picked = recommend::nearest(&data.neighbours, &data.position, seed, scope, n)
-                .into_iter()
-                .map(|(t, d)| (t, Some(d), None))
-                .collect();
-        }
-        Method::Random => {
-            picked = recommend::random(&data.neighbours, seed, n, &mut rand::thread_rng())
-                .into_iter()
-                .map(|t| (t, None, None))
-                .collect();
-            features.clear();
-        }
-        Method::Similar => {
-            let f = state.features.get().await?;
-            let ask = Ask {
-                seeds: vec![Seed::Track(seed as u32)],
-                limit: n,
-                max_by_seed_artists: Some((n / 5).max(1)),
-                ..Ask::default()
-            };
-            for s in similar::recommend(&f, &data.neighbours.group, &ask).suggestions {
-                let reason = serde_json::to_value(spotify::reason_out(&f, &s.reason))
-                    .map_err(|e| ApiError::Internal(format!("serialising a reason: {e}")))?;
-                picked.push((s.track as usize, Some(s.distance), Some(reason)));
-            }
-            features = similar::SPACE.iter().map(|(c, _)| c.name()).collect();
-        }
+    let features = match method {
+        Method::Similar => Some(state.features.get().await?),
+        _ => None,
+    };
+    let picked = state.pick(features.as_deref(), seed, method, n)?;
+    let mut reasons = Vec::with_capacity(picked.len());
+    for p in &picked {
+        reasons.push(match (&p.reason, &features) {
+            (Some(r), Some(f)) => Some(
+                serde_json::to_value(spotify::reason_out(f, r))
+                    .map_err(|e| ApiError::Internal(format!("serialising a reason: {e}")))?,
+            ),
+            _ => None,
+        });
     }
     let mut numbers: Vec<usize> = vec![seed];
-    numbers.extend(picked.iter().map(|(t, _, _)| *t));
+    numbers.extend(picked.iter().map(|p| p.track));
     let refs = data.track_refs(&numbers)?;
     let recs: Vec<Value> = refs[1..]
         .iter()
-        .zip(picked)
-        .map(|(t, (_, d, reason))| {
+        .zip(picked.iter().zip(reasons))
+        .map(|(t, (p, reason))| {
             let mut v = track_json(t);
-            v["distance"] = j!(d);
+            v["distance"] = j!(p.distance);
             if let Some(reason) = reason {
                 v["reason"] = reason;
             }
@@ -389,7 +330,7 @@ async fn recommendations(
         "description": method.description(),
         "scope": scope,
         "n": n,
-        "features": features,
+        "features": method.features(),
         "count": recs.len(),
         "recommendations": recs,
     }));

@@ -13,7 +13,7 @@ use axum::response::Response;
 use music_http::{json, ApiError, Path, SpotifyError};
 use serde::Serialize;
 
-use crate::features::{Col, Features};
+use crate::features::{self, Col, Features};
 use crate::routes::{check_query_utf8, check_track_id};
 use crate::similar::{self, Ask, Reason, Seed};
 use crate::AppState;
@@ -297,13 +297,15 @@ struct RecommendationsOut<'a> {
     tracks: Vec<TrackOut<'a>>,
 }
 
-/// How a column is named in a sentence.
-fn spoken(col: Col) -> &'static str {
-    match col {
-        Col::Year => "release year",
-        Col::DurationMs => "length",
-        Col::TimeSignature => "time signature",
-        other => other.name(),
+/// How a compared dimension is named in a sentence.
+fn spoken(dim: usize) -> &'static str {
+    match features::dim_name(dim) {
+        "year" => "release year",
+        "duration_ms" => "length",
+        "time_signature" => "time signature",
+        "accented_title" => "accents in the title",
+        "non_latin_title" => "the title's script",
+        other => other,
     }
 }
 
@@ -318,9 +320,9 @@ pub(crate) fn reason_out<'a>(f: &'a Features, r: &Reason) -> ReasonOut<'a> {
     if r.same_cluster {
         text.push_str("Same cluster as a seed; ");
     }
-    let names = |cols: &[Col]| {
-        cols.iter()
-            .map(|&c| spoken(c))
+    let names = |dims: &[usize]| {
+        dims.iter()
+            .map(|&d| spoken(d))
             .collect::<Vec<_>>()
             .join(" and ")
     };
@@ -337,8 +339,8 @@ pub(crate) fn reason_out<'a>(f: &'a Features, r: &Reason) -> ReasonOut<'a> {
         text.replace_range(..1, &upper);
     }
     ReasonOut {
-        closest: r.closest.iter().map(|c| c.name()).collect(),
-        furthest: r.furthest.iter().map(|c| c.name()).collect(),
+        closest: r.closest.iter().map(|&d| features::dim_name(d)).collect(),
+        furthest: r.furthest.iter().map(|&d| features::dim_name(d)).collect(),
         shared_genres: shared,
         same_cluster: r.same_cluster,
         text,

@@ -14,8 +14,9 @@ use common::{all_tracks, app, db, get};
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// Column order of [`T::v`]: Spotify's names, and year.
-const COLS: [&str; 15] = [
+/// Column order of [`T::v`]: Spotify's names, year, then what only the similarity model
+/// compares (explicit, and the title's letters).
+const COLS: [&str; 18] = [
     "acousticness",
     "danceability",
     "duration_ms",
@@ -31,23 +32,46 @@ const COLS: [&str; 15] = [
     "valence",
     "time_signature",
     "year",
+    "explicit",
+    "accented_title",
+    "non_latin_title",
 ];
 
-/// The compared columns and their weights, as the experiment chose them: the nine
-/// clustering features, danceability, and release year at double weight.
-const SPACE: [(&str, f64); 11] = [
+/// The compared columns and their weights, as documented for `method=similar`.
+const SPACE: [(&str, f64); 17] = [
     ("energy", 1.0),
     ("speechiness", 1.0),
     ("acousticness", 1.0),
     ("instrumentalness", 1.0),
-    ("liveness", 1.0),
-    ("valence", 1.0),
+    ("liveness", 0.5),
+    ("valence", 0.5),
     ("loudness", 1.0),
     ("tempo", 1.0),
-    ("duration_ms", 1.0),
+    ("duration_ms", 1.5),
     ("danceability", 1.0),
-    ("year", 2.0),
+    ("year", 3.0),
+    ("mode", 0.5),
+    ("time_signature", 0.5),
+    ("popularity", 0.5),
+    ("explicit", 1.0),
+    ("accented_title", 0.5),
+    ("non_latin_title", 0.5),
 ];
+
+/// (a Latin letter beyond ASCII, a letter of another script) in a title: Latin is ASCII and
+/// U+00C0-U+024F, U+1E00-U+1EFF.
+fn letters(title: &str) -> (f64, f64) {
+    let non_ascii: Vec<char> = title
+        .chars()
+        .filter(|c| c.is_alphabetic() && !c.is_ascii())
+        .collect();
+    let latin =
+        |c: &char| ('\u{C0}'..='\u{24F}').contains(c) || ('\u{1E00}'..='\u{1EFF}').contains(c);
+    (
+        f64::from(u8::from(non_ascii.iter().any(latin))),
+        f64::from(u8::from(non_ascii.iter().any(|c| !latin(c)))),
+    )
+}
 
 fn col(name: &str) -> usize {
     COLS.iter().position(|c| *c == name).unwrap()
@@ -59,7 +83,7 @@ struct T {
     explicit: bool,
     cluster: i64,
     /// Raw values; NaN for a missing year or time signature.
-    v: [f64; 15],
+    v: [f64; 18],
     genres: BTreeSet<String>,
 }
 
@@ -68,10 +92,10 @@ type ArtistInfo = (Option<String>, BTreeSet<String>, Option<i64>);
 
 struct Cat {
     t: Vec<T>,
-    mean: [f64; 15],
-    sd: [f64; 15],
+    mean: [f64; 18],
+    sd: [f64; 18],
     /// Per track, `v` standardized (NaN -> 0).
-    zs: Vec<[f64; 15]>,
+    zs: Vec<[f64; 18]>,
     /// artist name -> (spotify id, genres, cluster)
     artists: HashMap<String, ArtistInfo>,
 }
@@ -80,8 +104,8 @@ impl Cat {
     fn z(&self, t: usize, c: usize) -> f64 {
         self.zs[t][c]
     }
-    fn mean_z(&self, tracks: &[usize]) -> [f64; 15] {
-        let mut out = [0.0; 15];
+    fn mean_z(&self, tracks: &[usize]) -> [f64; 18] {
+        let mut out = [0.0; 18];
         for &t in tracks {
             for (c, o) in out.iter_mut().enumerate() {
                 *o += self.z(t, c) / tracks.len() as f64;
@@ -130,17 +154,19 @@ fn cat() -> &'static Cat {
             artists.insert(name, a);
         }
         let sql = format!(
-            "SELECT id, artists, explicit, cluster, {} FROM tracks ORDER BY track",
-            COLS.join(", ")
+            "SELECT id, artists, explicit, cluster, name, {} FROM tracks ORDER BY track",
+            COLS[..15].join(", ")
         );
         let mut st = conn.prepare(&sql).unwrap();
         let t: Vec<T> = st
             .query_map([], |r| {
                 let names: Vec<String> = serde_json::from_str(&r.get::<_, String>(1)?).unwrap();
-                let mut v = [0.0; 15];
-                for (i, x) in v.iter_mut().enumerate() {
-                    *x = r.get::<_, Option<f64>>(4 + i)?.unwrap_or(f64::NAN);
+                let mut v = [0.0; 18];
+                for (i, x) in v.iter_mut().take(15).enumerate() {
+                    *x = r.get::<_, Option<f64>>(5 + i)?.unwrap_or(f64::NAN);
                 }
+                v[15] = f64::from(u8::from(r.get::<_, bool>(2)?));
+                (v[16], v[17]) = letters(&r.get::<_, String>(4)?);
                 let genres = names
                     .iter()
                     .filter_map(|n| artists.get(n))
@@ -158,9 +184,9 @@ fn cat() -> &'static Cat {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        let mut mean = [0.0; 15];
-        let mut sd = [1.0; 15];
-        for c in 0..15 {
+        let mut mean = [0.0; 18];
+        let mut sd = [1.0; 18];
+        for c in 0..18 {
             let vals: Vec<f64> = t.iter().map(|x| x.v[c]).filter(|x| x.is_finite()).collect();
             let m = vals.iter().sum::<f64>() / vals.len() as f64;
             let var = vals.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / vals.len() as f64;
@@ -211,7 +237,7 @@ struct Ask {
 fn oracle(ask: &Ask) -> Vec<(usize, f64)> {
     let c = cat();
     let rows = all_tracks();
-    let mut centres: Vec<[f64; 15]> = Vec::new();
+    let mut centres: Vec<[f64; 18]> = Vec::new();
     let mut banned = HashSet::new();
     let mut seed_artists: HashSet<&str> = HashSet::new();
     for id in &ask.tracks {
@@ -235,13 +261,13 @@ fn oracle(ask: &Ask) -> Vec<(usize, f64)> {
     for id in &ask.exclude {
         banned.insert(rows[c.track(id)].group);
     }
-    let mut q = [0.0; 15];
+    let mut q = [0.0; 18];
     for centre in &centres {
-        for i in 0..15 {
+        for i in 0..18 {
             q[i] += centre[i] / centres.len() as f64;
         }
     }
-    let mut w = [0.0; 15];
+    let mut w = [0.0; 18];
     for (name, weight) in SPACE {
         w[col(name)] = weight;
     }
@@ -261,7 +287,7 @@ fn oracle(ask: &Ask) -> Vec<(usize, f64)> {
                 && !banned.contains(&rows[t].group)
         })
         .map(|t| {
-            let d2: f64 = (0..15).map(|i| (w[i] * (c.z(t, i) - q[i])).powi(2)).sum();
+            let d2: f64 = (0..18).map(|i| (w[i] * (c.z(t, i) - q[i])).powi(2)).sum();
             (d2.sqrt(), t)
         })
         .collect();
@@ -623,7 +649,10 @@ async fn audio_features_are_the_table_s_in_spotify_s_shape() {
         let t = &c.t[c.track(id)];
         assert_eq!(got["id"], *id);
         assert_eq!(got["type"], "audio_features");
-        for name in COLS.iter().filter(|n| **n != "popularity" && **n != "year") {
+        for name in COLS[..15]
+            .iter()
+            .filter(|n| **n != "popularity" && **n != "year")
+        {
             let want = t.v[col(name)];
             let g = &got[*name];
             if want.is_nan() {
@@ -693,7 +722,7 @@ async fn related_artists_are_the_nearest_in_sound_and_genres() {
             }
         }
     }
-    let centres: HashMap<&str, [f64; 15]> = tracks_of
+    let centres: HashMap<&str, [f64; 18]> = tracks_of
         .iter()
         .map(|(name, tracks)| (*name, c.mean_z(tracks)))
         .collect();

@@ -20,7 +20,7 @@ pub const ROUTES: &[Route] = &[
         family: FAMILY,
         method: "GET",
         path: "/api/v3/tracks/{id}/recommendations",
-        summary: "Songs like one track, by method: `similar` (default: nearest over all tracks in the nine clustering features plus danceability and release year, at most a fifth by the seed's own artists), `cluster` (the original's: its cluster, nearest first), `nearest` (nine features, all tracks) or `random` (a uniform random sample of its cluster).",
+        summary: "Songs like one track, by method: `similar` (default: nearest over all tracks in the nine clustering features, danceability, release year (triple weight), mode, time signature, popularity, explicit and the title's letters (accents, script), standardized and weighted; no genre or artist is an input; at most a fifth by the seed's own artists), `cluster` (the original's: its cluster, nearest first), `nearest` (nine features, all tracks) or `random` (a uniform random sample of its cluster).",
         example: "/api/v3/tracks/4BP3uh0hFLFRb5cjsgLqDh/recommendations?n=10&method=similar",
     },
     Route {
