@@ -59,12 +59,10 @@ impl ApiError {
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let message = match &self {
+    /// The status and what the client is told: 500s are logged here and their detail withheld.
+    fn public(&self) -> (StatusCode, String) {
+        let message = match self {
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 "internal error".to_string()
@@ -75,12 +73,10 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let message = prefix(&message, MAX_MESSAGE_CHARS);
-        let body = serde_json::to_vec(&Body {
-            error: &message,
-            status: status.as_u16(),
-        })
-        .unwrap_or_else(|_| br#"{"error":"internal error","status":500}"#.to_vec());
+        (self.status(), prefix(&message, MAX_MESSAGE_CHARS))
+    }
+
+    fn respond(self, status: StatusCode, body: Vec<u8>) -> Response {
         let mut response = (
             status,
             [(
@@ -105,5 +101,54 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = self.public();
+        let body = serde_json::to_vec(&Body {
+            error: &message,
+            status: status.as_u16(),
+        })
+        .unwrap_or_else(|_| br#"{"error":"internal error","status":500}"#.to_vec());
+        self.respond(status, body)
+    }
+}
+
+/// An [`ApiError`] in the form Spotify's Web API gives errors, `{"error": {"status": 400,
+/// "message": "..."}}`, for the routes shaped like Spotify's: its clients (spotipy) read
+/// `error.message` and fail on this API's usual flat body.
+#[derive(Debug)]
+pub struct SpotifyError(pub ApiError);
+
+impl From<ApiError> for SpotifyError {
+    fn from(e: ApiError) -> Self {
+        SpotifyError(e)
+    }
+}
+
+#[derive(Serialize)]
+struct SpotifyBody<'a> {
+    error: SpotifyInner<'a>,
+}
+
+#[derive(Serialize)]
+struct SpotifyInner<'a> {
+    status: u16,
+    message: &'a str,
+}
+
+impl IntoResponse for SpotifyError {
+    fn into_response(self) -> Response {
+        let (status, message) = self.0.public();
+        let body = serde_json::to_vec(&SpotifyBody {
+            error: SpotifyInner {
+                status: status.as_u16(),
+                message: &message,
+            },
+        })
+        .unwrap_or_else(|_| br#"{"error":{"status":500,"message":"internal error"}}"#.to_vec());
+        self.0.respond(status, body)
     }
 }

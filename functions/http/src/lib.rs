@@ -15,7 +15,7 @@ pub mod extract;
 pub mod telemetry;
 
 pub use edge::EdgeOptions;
-pub use error::{shown, ApiError};
+pub use error::{shown, ApiError, SpotifyError};
 pub use extract::{Path, Query};
 
 use axum::http::{header, HeaderValue, Method};

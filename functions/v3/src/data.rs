@@ -178,6 +178,11 @@ impl Catalogue {
         self.neighbours.len()
     }
 
+    /// Cluster `cluster`'s label.
+    pub fn label(&self, cluster: i64) -> Option<&str> {
+        self.labels.get(&cluster).map(String::as_str)
+    }
+
     /// A free connection if there is one, else the one this request was assigned. A poisoned
     /// mutex only means another request panicked while holding it; the connection is read-only,
     /// so it cannot be half-written, and is used on.

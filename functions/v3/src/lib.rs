@@ -5,9 +5,12 @@
 //! loads those blobs whole, and each answer then reads only the rows it shows.
 
 mod data;
+pub mod features;
 pub mod openapi;
 pub mod recommend;
 mod routes;
+pub mod similar;
+mod spotify;
 
 use std::path::Path as FsPath;
 use std::sync::Arc;
@@ -24,6 +27,8 @@ pub use routes::{
 #[derive(Clone)]
 pub struct AppState {
     data: Arc<Catalogue>,
+    /// Every track's features, loading on a thread of its own (see [`features`]).
+    features: features::Loading,
     openapi: Bytes,
 }
 
@@ -32,6 +37,7 @@ impl AppState {
     /// the reason, if the file is missing, of another schema, or lacks a table, column or blob.
     pub fn open(path: &FsPath) -> Result<AppState, OpenError> {
         let data = Catalogue::open(path)?;
+        let features = features::Loading::start(path);
         let doc = openapi::document(&music_http::catalog::routes());
         let openapi = serde_json::to_vec(&doc).expect("the OpenAPI document is plain JSON");
         tracing::info!(
@@ -43,11 +49,23 @@ impl AppState {
         );
         Ok(AppState {
             data: Arc::new(data),
+            features,
             openapi: Bytes::from(openapi),
         })
     }
 
     pub fn track_count(&self) -> usize {
         self.data.track_count()
+    }
+
+    /// The feature table, waiting for it to load: for benchmarks and tests that call the model
+    /// outside the router.
+    pub fn features(&self) -> Result<Arc<features::Features>, music_http::ApiError> {
+        self.features.wait()
+    }
+
+    /// Same-song group of each track (copies of a song share one).
+    pub fn groups(&self) -> &[u32] {
+        &self.data.neighbours.group
     }
 }

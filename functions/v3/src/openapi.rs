@@ -7,7 +7,58 @@
 use music_http::catalog::{Family, Route};
 use serde_json::{json, Map, Value};
 
+use crate::features::Col;
+use crate::spotify::{
+    DEFAULT_RECOMMENDATIONS, GENRE_SEED_MIN_TRACKS, MAX_IDS, MAX_RECOMMENDATIONS, MAX_SEEDS,
+    RELATED_ARTISTS,
+};
 use crate::{DEFAULT_LIMIT, DEFAULT_N, MAX_LIMIT, MAX_N, MAX_QUERY_CHARS};
+
+/// Fortunate Son (Creedence Clearwater Revival), a track of the shipped catalogue.
+const EXAMPLE_TRACK: &str = "4BP3uh0hFLFRb5cjsgLqDh";
+const EXAMPLE_ARTIST: &str = "3IYUhFvPQItj6xySrBmZkd";
+
+/// The routes shaped like Spotify's, whose errors take Spotify's form.
+pub fn spotify_shaped(path: &str) -> bool {
+    [
+        "/api/v3/recommendations",
+        "/api/v3/audio-features",
+        "/api/v3/artists/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+}
+
+/// `min_`, `max_` and `target_` for every filterable column, with its range.
+fn tunable_params() -> Vec<Value> {
+    let mut out = Vec::new();
+    for col in Col::ALL {
+        let (lo, hi) = col.range();
+        let schema = json!({"type": "number", "minimum": lo, "maximum": hi});
+        let name = col.name();
+        out.push(json!({"name": format!("min_{name}"), "in": "query", "required": false,
+            "description": format!("Only tracks whose {name} is at least this (inclusive). A track with no {name} (year, time signature) is left out by any filter on it."),
+            "schema": schema}));
+        out.push(json!({"name": format!("max_{name}"), "in": "query", "required": false,
+            "description": format!("Only tracks whose {name} is at most this (inclusive); not below min_{name}."),
+            "schema": schema}));
+        out.push(json!({"name": format!("target_{name}"), "in": "query", "required": false,
+            "description": format!("Prefer tracks whose {name} is near this: the column is compared at weight 2 (standardized), with the seeds' centre replaced by this value."),
+            "schema": schema}));
+    }
+    out
+}
+
+fn csv_param(name: &str, description: &str, example: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description,
+        "schema": {"type": "string"}, "example": example})
+}
+
+fn market_param() -> Value {
+    json!({"name": "market", "in": "query", "required": false,
+        "description": "Accepted for Spotify clients and ignored: the catalogue has no markets.",
+        "schema": {"type": "string"}, "example": "US"})
+}
 
 /// Query parameters and the 200 schema of a v3 route; `None` for routes of other families.
 fn v3_details(path: &str) -> Option<(Vec<Value>, Value)> {
@@ -32,10 +83,66 @@ fn v3_details(path: &str) -> Option<(Vec<Value>, Value)> {
                 id_param,
                 json!({"name": "n", "in": "query", "required": false, "description": "How many tracks to recommend.",
                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_N, "default": DEFAULT_N}}),
-                json!({"name": "scope", "in": "query", "required": false, "description": "`cluster`: only tracks of the same cluster; `all`: every track.",
-                    "schema": {"type": "string", "enum": ["cluster", "all"], "default": "cluster"}}),
+                json!({"name": "method", "in": "query", "required": false,
+                    "description": "`similar`: nearest over all tracks in the nine clustering features plus danceability and release year (double weight), standardized, at most a fifth of the list by the seed's own artists; `cluster`: the original's, its cluster, nearest first in the nine features; `nearest`: the nine features over all tracks; `random`: a uniform random sample of its cluster (new each time, never cached).",
+                    "schema": {"type": "string", "enum": ["similar", "cluster", "nearest", "random"], "default": "similar"}, "example": "similar"}),
+                json!({"name": "scope", "in": "query", "required": false, "description": "Older name: `cluster` is method=cluster, `all` is method=nearest.",
+                    "schema": {"type": "string", "enum": ["cluster", "all"]}}),
             ],
             json!({"$ref": "#/components/schemas/Recommendations"}),
+        ),
+        "/api/v3/recommendations" => {
+            let mut params = vec![
+                csv_param("seed_tracks", "Comma-separated Spotify track ids.", EXAMPLE_TRACK),
+                csv_param("seed_artists", "Comma-separated Spotify artist ids (the 2021 tracks' `id_artists`).", EXAMPLE_ARTIST),
+                csv_param("seed_genres", &format!("Comma-separated genres from recommendations/available-genre-seeds. At least one seed and at most {MAX_SEEDS} in all."), "rock"),
+                json!({"name": "limit", "in": "query", "required": false, "description": "How many tracks; fewer when the filters leave fewer.",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RECOMMENDATIONS, "default": DEFAULT_RECOMMENDATIONS}, "example": 10}),
+                csv_param("exclude", &format!("Track ids never to suggest (at most {MAX_IDS}); ids this catalogue lacks are ignored."), "08mG3Y1vljYA6bvDt4Wqkj"),
+                json!({"name": "max_per_artist", "in": "query", "required": false, "description": "At most this many tracks crediting any one artist.",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RECOMMENDATIONS}, "example": 2}),
+                json!({"name": "explicit", "in": "query", "required": false, "description": "`false` leaves explicit tracks out.",
+                    "schema": {"type": "string", "enum": ["true", "false"]}, "example": "false"}),
+                market_param(),
+            ];
+            params.extend(tunable_params());
+            (
+                params,
+                json!({"$ref": "#/components/schemas/SpotifyRecommendations"}),
+            )
+        }
+        "/api/v3/recommendations/available-genre-seeds" => (
+            vec![market_param()],
+            json!({"type": "object", "required": ["genres"],
+                "description": format!("Genres carried by at least {GENRE_SEED_MIN_TRACKS} tracks, sorted."),
+                "properties": {"genres": {"type": "array", "items": {"type": "string"}}},
+                "example": {"genres": ["acoustic blues", "album rock", "classic rock"]}}),
+        ),
+        "/api/v3/audio-features" | "/api/v3/audio-features/" => (
+            vec![
+                json!({"name": "ids", "in": "query", "required": true,
+                    "description": format!("1 to {MAX_IDS} comma-separated Spotify track ids."),
+                    "schema": {"type": "string"}, "example": format!("{EXAMPLE_TRACK},08mG3Y1vljYA6bvDt4Wqkj")}),
+                market_param(),
+            ],
+            json!({"type": "object", "required": ["audio_features"],
+                "properties": {"audio_features": {"type": "array",
+                    "description": "One entry per id, in order; null for an id this catalogue lacks.",
+                    "items": {"oneOf": [{"$ref": "#/components/schemas/AudioFeatures"}, {"type": "null"}]}}}}),
+        ),
+        "/api/v3/audio-features/{id}" => (
+            vec![id_param, market_param()],
+            json!({"$ref": "#/components/schemas/AudioFeatures"}),
+        ),
+        "/api/v3/artists/{id}/related-artists" => (
+            vec![
+                json!({"name": "id", "in": "path", "required": true, "description": "Spotify artist id.",
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{1,64}$"}, "example": EXAMPLE_ARTIST}),
+                market_param(),
+            ],
+            json!({"type": "object", "required": ["artists"],
+                "properties": {"artists": {"type": "array", "maxItems": RELATED_ARTISTS,
+                    "items": {"$ref": "#/components/schemas/RelatedArtist"}}}}),
         ),
         "/api/v3/clusters" => (
             vec![],
@@ -109,8 +216,13 @@ fn operation_id(route: &Route) -> String {
     id
 }
 
-fn error_response(description: &str) -> Value {
-    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+fn error_response(route: &Route, description: &str) -> Value {
+    let schema = if spotify_shaped(route.path) {
+        "#/components/schemas/SpotifyError"
+    } else {
+        "#/components/schemas/Error"
+    };
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": schema}}}})
 }
 
 fn operation(route: &Route) -> Value {
@@ -139,12 +251,12 @@ fn operation(route: &Route) -> Value {
         json!({"description": "OK", "content": {media_type(route): {"schema": ok_schema}}}),
     );
     if !parameters.is_empty() {
-        responses.insert("400".into(), error_response("Bad parameter"));
+        responses.insert("400".into(), error_response(route, "Bad parameter"));
     }
-    responses.insert("404".into(), error_response("Not found"));
+    responses.insert("404".into(), error_response(route, "Not found"));
     responses.insert(
         "405".into(),
-        error_response("Method not allowed (the API is read-only)"),
+        error_response(route, "Method not allowed (the API is read-only)"),
     );
     let mut op = json!({
         "operationId": operation_id(route),
@@ -168,6 +280,71 @@ fn schemas() -> Value {
     json!({
         "Error": {"type": "object", "required": ["error", "status"],
             "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
+        "SpotifyError": {"type": "object", "required": ["error"], "description": "Spotify's error form, for the routes shaped like Spotify's.",
+            "properties": {"error": {"type": "object", "required": ["status", "message"],
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}},
+            "example": {"error": {"status": 400, "message": "at most 5 seeds in all (seed_tracks, seed_artists and seed_genres together; got 6)"}}},
+        "Reason": {"type": "object", "required": ["closest", "furthest", "shared_genres", "same_cluster", "text"],
+            "properties": {
+                "closest": {"type": "array", "items": {"type": "string"}, "description": "The two compared columns nearest the seeds (standardized)."},
+                "furthest": {"type": "array", "items": {"type": "string"}, "description": "The compared column furthest from the seeds."},
+                "shared_genres": {"type": "array", "items": {"type": "string"}, "description": "Up to three genres shared with the seeds (genre seeds, and the genres of seed tracks' and seed artists' artists)."},
+                "same_cluster": {"type": "boolean", "description": "In the cluster of a seed track or seed artist."},
+                "text": {"type": "string"}},
+            "example": {"closest": ["valence", "energy"], "furthest": ["tempo"], "shared_genres": ["classic rock"], "same_cluster": true,
+                "text": "Same cluster as a seed; closest in valence and energy, furthest in tempo; shares classic rock."}},
+        "SpotifyRecommendations": {"type": "object", "required": ["seeds", "tracks"],
+            "properties": {
+                "seeds": {"type": "array", "items": {"type": "object",
+                    "required": ["id", "type", "initialPoolSize", "afterFilteringSize", "afterRelinkingSize", "href"],
+                    "properties": {"id": {"type": "string"}, "type": {"type": "string", "enum": ["TRACK", "ARTIST", "GENRE"]},
+                        "initialPoolSize": {"type": "integer", "description": "Tracks the seed draws on: a track's or artist's cluster, a genre's tracks."},
+                        "afterFilteringSize": {"type": "integer", "description": "Of those, the ones the min_/max_/year/explicit filters keep."},
+                        "afterRelinkingSize": {"type": "integer", "description": "Same as afterFilteringSize (no markets, no relinking)."},
+                        "href": {"type": ["string", "null"]}}}},
+                "tracks": {"type": "array", "items": {"type": "object",
+                    "required": ["id", "name", "artists", "duration_ms", "explicit", "popularity", "uri", "external_urls", "cluster", "distance", "reason"],
+                    "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                        "artists": {"type": "array", "items": {"type": "object", "required": ["id", "name"],
+                            "properties": {"id": {"type": ["string", "null"]}, "name": {"type": "string"}}}},
+                        "duration_ms": {"type": "integer"}, "explicit": {"type": "boolean"}, "popularity": {"type": "integer"},
+                        "type": {"type": "string", "enum": ["track"]}, "uri": {"type": "string"},
+                        "external_urls": {"type": "object", "properties": {"spotify": {"type": "string"}}},
+                        "href": {"type": "string"}, "year": {"type": ["integer", "null"]},
+                        "cluster": {"type": "integer"}, "cluster_label": {"type": ["string", "null"]},
+                        "distance": {"type": "number", "description": "Weighted Euclidean distance to the seeds' centre, in standard deviations."},
+                        "reason": {"$ref": "#/components/schemas/Reason"}}}}},
+            "example": {"seeds": [{"id": EXAMPLE_TRACK, "type": "TRACK", "initialPoolSize": 10029, "afterFilteringSize": 712, "afterRelinkingSize": 712, "href": format!("/api/v3/tracks/{EXAMPLE_TRACK}")}],
+                "tracks": [{"id": "6MumccCPd4N6qBVdl0gSeM", "name": "Jamie's Cryin' - 2015 Remaster", "artists": [{"id": "2cnMpRsOVqtPMfq7YiFE6K", "name": "Van Halen"}],
+                    "duration_ms": 209587, "explicit": false, "popularity": 57, "type": "track", "uri": "spotify:track:6MumccCPd4N6qBVdl0gSeM",
+                    "external_urls": {"spotify": "https://open.spotify.com/track/6MumccCPd4N6qBVdl0gSeM"}, "href": "/api/v3/tracks/6MumccCPd4N6qBVdl0gSeM",
+                    "year": 1978, "cluster": 2, "cluster_label": "energetic, happy, danceable", "distance": 0.98,
+                    "reason": {"closest": ["speechiness", "duration_ms"], "furthest": ["loudness"], "shared_genres": ["album rock"], "same_cluster": false,
+                        "text": "Closest in speechiness and length, furthest in loudness; shares album rock."}}]}},
+        "AudioFeatures": {"type": "object",
+            "required": ["id", "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo", "duration_ms", "time_signature", "type", "uri", "track_href"],
+            "properties": {"id": {"type": "string"}, "danceability": {"type": "number"}, "energy": {"type": "number"}, "key": {"type": "integer"},
+                "loudness": {"type": "number"}, "mode": {"type": "integer"}, "speechiness": {"type": "number"}, "acousticness": {"type": "number"},
+                "instrumentalness": {"type": "number"}, "liveness": {"type": "number"}, "valence": {"type": "number"}, "tempo": {"type": "number"},
+                "duration_ms": {"type": "integer"}, "time_signature": {"type": ["integer", "null"], "description": "2021-table tracks only."},
+                "type": {"type": "string", "enum": ["audio_features"]}, "uri": {"type": "string"}, "track_href": {"type": "string"},
+                "analysis_url": {"type": "null", "description": "This catalogue has no audio analyses."}},
+            "example": {"danceability": 0.64, "energy": 0.663, "key": 0, "loudness": -7.516, "mode": 1, "speechiness": 0.0374, "acousticness": 0.201,
+                "instrumentalness": 0.00806, "liveness": 0.152, "valence": 0.663, "tempo": 132.77, "type": "audio_features", "id": EXAMPLE_TRACK,
+                "uri": format!("spotify:track:{EXAMPLE_TRACK}"), "track_href": format!("/api/v3/tracks/{EXAMPLE_TRACK}"), "analysis_url": null,
+                "duration_ms": 140773, "time_signature": 4}},
+        "RelatedArtist": {"type": "object", "required": ["id", "name", "genres", "type", "uri", "external_urls", "distance", "reason"],
+            "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "genres": {"type": "array", "items": {"type": "string"}},
+                "popularity": {"type": ["integer", "null"]}, "type": {"type": "string", "enum": ["artist"]}, "uri": {"type": "string"},
+                "external_urls": {"type": "object", "properties": {"spotify": {"type": "string"}}}, "href": {"type": "null"},
+                "cluster": {"type": ["integer", "null"]},
+                "distance": {"type": "number", "description": "Distance between the means of the two artists' tracks, times 1 - (genre Jaccard) / 2."},
+                "reason": {"$ref": "#/components/schemas/Reason"}},
+            "example": {"id": "22bE4uQ6baNwSHPVcDxLCe", "name": "The Rolling Stones", "genres": ["album rock", "british invasion", "classic rock", "rock"],
+                "popularity": 35, "type": "artist", "uri": "spotify:artist:22bE4uQ6baNwSHPVcDxLCe",
+                "external_urls": {"spotify": "https://open.spotify.com/artist/22bE4uQ6baNwSHPVcDxLCe"}, "href": null, "cluster": 2, "distance": 0.69,
+                "reason": {"closest": ["instrumentalness", "duration_ms"], "furthest": ["acousticness"], "shared_genres": ["album rock", "classic rock", "rock"],
+                    "same_cluster": true, "text": "Same cluster as a seed; closest in instrumentalness and length, furthest in acousticness; shares album rock, classic rock, rock."}}},
         "SearchHit": {"type": "object", "required": ["kind", "id", "name", "artists", "cluster", "match"],
             "properties": {
                 "kind": {"type": "string", "enum": ["track", "artist"]},
@@ -185,7 +362,9 @@ fn schemas() -> Value {
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}}}},
         "TrackRef": {"type": "object", "required": ["id", "name", "artists", "cluster"],
             "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "artists": {"type": "array", "items": {"type": "string"}},
-                "cluster": {"type": "integer"}, "distance": {"type": "number", "description": "Euclidean, in the nine clustering features."}}},
+                "cluster": {"type": "integer"},
+                "distance": {"type": ["number", "null"], "description": "Euclidean: in the nine clustering features (cluster, nearest), in the standardized columns of `features` (similar); null for random."},
+                "reason": {"$ref": "#/components/schemas/Reason"}}},
         "Track": {"type": "object",
             "required": ["id", "name", "artists", "genres", "features", "scaled", "clustering_features", "cluster", "cluster_label", "distance_to_centroid"],
             "properties": {
@@ -206,7 +385,9 @@ fn schemas() -> Value {
             "properties": {
                 "track": {"$ref": "#/components/schemas/TrackRef"},
                 "scope": {"type": "string", "enum": ["cluster", "all"]},
-                "n": {"type": "integer"}, "method": {"type": "string"},
+                "n": {"type": "integer"},
+                "method": {"type": "string", "enum": ["similar", "cluster", "nearest", "random"]},
+                "description": {"type": "string", "description": "How the method picks, in words."},
                 "features": {"type": "array", "items": {"type": "string"}},
                 "count": {"type": "integer"},
                 "recommendations": {"type": "array", "items": {"$ref": "#/components/schemas/TrackRef"}}}},

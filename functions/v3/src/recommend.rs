@@ -87,6 +87,34 @@ pub fn nearest(
     }
 }
 
+/// Up to `n` tracks of the seed's cluster drawn uniformly at random, each song once and never the
+/// seed's: a partial Fisher-Yates shuffle of the cluster's run, which stops as soon as `n` are
+/// kept (copies of a song are skipped, so it may look at more than `n`).
+pub fn random<R: rand::Rng>(nb: &Neighbours, seed: usize, n: usize, rng: &mut R) -> Vec<usize> {
+    if n == 0 || seed >= nb.len() {
+        return Vec::new();
+    }
+    let c = nb.cluster[seed] as usize;
+    let mut run: Vec<u32> = nb.order[nb.runs[c] as usize..nb.runs[c + 1] as usize].to_vec();
+    let mut groups: Vec<u32> = vec![nb.group[seed]];
+    let mut out = Vec::with_capacity(n);
+    for i in 0..run.len() {
+        let j = rng.gen_range(i..run.len());
+        run.swap(i, j);
+        let t = run[i];
+        let g = nb.group[t as usize];
+        if groups.contains(&g) {
+            continue;
+        }
+        groups.push(g);
+        out.push(t as usize);
+        if out.len() == n {
+            break;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +136,38 @@ mod tests {
             position[t as usize] = p as u32;
         }
         (nb, position)
+    }
+
+    #[test]
+    fn random_draws_each_song_once_and_never_the_seed() {
+        use rand::SeedableRng;
+        let (nb, _) = sample();
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut seen = [0usize; 7];
+        for _ in 0..2000 {
+            let got = random(&nb, 0, 2, &mut rng);
+            assert_eq!(got.len(), 2);
+            // Never the seed (0) or its copy (4), never both copies of song 1 (tracks 1 and 2),
+            // never outside the cluster (6).
+            assert!(got.iter().all(|&t| t != 0 && t != 4 && t != 6), "{got:?}");
+            assert!(!(got.contains(&1) && got.contains(&2)), "{got:?}");
+            for t in got {
+                seen[t] += 1;
+            }
+        }
+        // Tracks are drawn uniformly, so song 1 (two tracks) is missed only when tracks 3 and 5
+        // come first: 1/6 of draws. Songs 3 and 5 share the rest: 7/12 of draws each. A bound of
+        // ~5 standard deviations (binomial, 2000 draws).
+        let song1 = seen[1] + seen[2];
+        for (count, expected) in [
+            (song1, 2000.0 * 5.0 / 6.0),
+            (seen[3], 2000.0 * 7.0 / 12.0),
+            (seen[5], 2000.0 * 7.0 / 12.0),
+        ] {
+            assert!((count as f64 - expected).abs() < 100.0, "{seen:?}");
+        }
+        assert!(seen[1].abs_diff(seen[2]) < 120, "{seen:?}");
+        assert_eq!(random(&nb, 0, 10, &mut rng).len(), 3);
     }
 
     #[test]

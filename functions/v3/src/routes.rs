@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde_json::{json as j, Value};
 
 use crate::recommend::{self, Scope};
-use crate::AppState;
+use crate::similar::{self, Ask, Seed};
+use crate::{spotify, AppState};
 
 /// Longest query accepted, in characters (after folding); longer is a client mistake, not a name.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -36,6 +37,21 @@ fn handlers() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/api/v3/search", get(search)),
         ("/api/v3/tracks/{id}", get(track)),
         ("/api/v3/tracks/{id}/recommendations", get(recommendations)),
+        ("/api/v3/recommendations", get(spotify::recommendations)),
+        (
+            "/api/v3/recommendations/available-genre-seeds",
+            get(spotify::available_genre_seeds),
+        ),
+        ("/api/v3/audio-features", get(spotify::audio_features_many)),
+        ("/api/v3/audio-features/", get(spotify::audio_features_many)),
+        (
+            "/api/v3/audio-features/{id}",
+            get(spotify::audio_features_one),
+        ),
+        (
+            "/api/v3/artists/{id}/related-artists",
+            get(spotify::related_artists),
+        ),
         ("/api/v3/clusters", get(clusters)),
         ("/api/v3/clusters/{n}", get(cluster)),
         ("/api/v3/elbow", get(elbow)),
@@ -81,7 +97,7 @@ fn bounded(name: &str, value: Option<i64>, default: i64, max: i64) -> Result<usi
 
 /// The query-string decoder replaces invalid UTF-8 with U+FFFD instead of refusing it; a
 /// client that sent bytes that are not text made a mistake and is told so.
-fn check_query_utf8(uri: &Uri) -> Result<(), ApiError> {
+pub(crate) fn check_query_utf8(uri: &Uri) -> Result<(), ApiError> {
     let Some(query) = uri.query() else {
         return Ok(());
     };
@@ -193,7 +209,7 @@ async fn search(
 
 /// Spotify ids are 22 base-62 characters; anything not alphanumeric (or absurdly long) cannot be
 /// an id and is refused before it reaches SQL.
-fn check_track_id(id: &str) -> Result<(), ApiError> {
+pub(crate) fn check_track_id(id: &str) -> Result<(), ApiError> {
     if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(ApiError::BadRequest(
             "a track id is a Spotify id: 1 to 64 letters and digits".into(),
@@ -217,7 +233,79 @@ async fn track(
 #[derive(Deserialize)]
 struct RecommendParams {
     n: Option<i64>,
+    method: Option<String>,
+    /// The older name: `cluster` is `method=cluster`, `all` is `method=nearest`.
     scope: Option<String>,
+}
+
+/// How `/api/v3/tracks/{id}/recommendations` picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    /// Nearest over the whole catalogue in the nine features plus danceability and release year
+    /// (see [`similar`]), at most a fifth of the list by the seed's own artists.
+    Similar,
+    /// The original's: the seed's cluster, nearest first in the nine clustering features.
+    Cluster,
+    /// Nearest in the nine clustering features over every track.
+    Nearest,
+    /// The original's random ten: a uniform sample of the seed's cluster.
+    Random,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Similar => "similar",
+            Method::Cluster => "cluster",
+            Method::Nearest => "nearest",
+            Method::Random => "random",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Method::Similar => "Nearest over all tracks in the nine clustering features plus danceability and release year (double weight), each standardized; at most a fifth of the list by the seed's own artists",
+            Method::Cluster => "Euclidean distance in the nine clustering features, within the seed's cluster",
+            Method::Nearest => "Euclidean distance in the nine clustering features, over all tracks",
+            Method::Random => "A uniform random sample of the seed's cluster, new on every request",
+        }
+    }
+}
+
+fn method_of(p: &RecommendParams) -> Result<Method, ApiError> {
+    let shown = |v: &str| v.chars().take(40).collect::<String>();
+    let method = match p.method.as_deref() {
+        None => None,
+        Some("similar") => Some(Method::Similar),
+        Some("cluster") => Some(Method::Cluster),
+        Some("nearest") => Some(Method::Nearest),
+        Some("random") => Some(Method::Random),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "method must be 'similar', 'cluster', 'nearest' or 'random' (got '{}')",
+                shown(other)
+            )))
+        }
+    };
+    let scope = match p.scope.as_deref() {
+        None => None,
+        Some("cluster") => Some(Method::Cluster),
+        Some("all") => Some(Method::Nearest),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "scope must be 'cluster' or 'all' (got '{}')",
+                shown(other)
+            )))
+        }
+    };
+    match (method, scope) {
+        (Some(m), Some(s)) if m != s => Err(ApiError::BadRequest(format!(
+            "method={} and scope={} disagree; give method only",
+            m.name(),
+            p.scope.as_deref().unwrap_or_default()
+        ))),
+        (m, s) => Ok(m.or(s).unwrap_or(Method::Similar)),
+    }
 }
 
 fn track_json(t: &crate::data::TrackRef) -> Value {
@@ -233,42 +321,84 @@ async fn recommendations(
     check_query_utf8(&uri)?;
     check_track_id(&id)?;
     let n = bounded("n", p.n, DEFAULT_N, MAX_N)?;
-    let scope = match p.scope.as_deref() {
-        None | Some("cluster") => Scope::Cluster,
-        Some("all") => Scope::All,
-        Some(other) => {
-            let shown: String = other.chars().take(40).collect();
-            return Err(ApiError::BadRequest(format!(
-                "scope must be 'cluster' or 'all' (got '{shown}')"
-            )));
-        }
-    };
+    let method = method_of(&p)?;
     let data = &state.data;
     let seed = data
         .track_number(&id)?
         .ok_or_else(|| ApiError::NotFound(format!("no track with id {id}")))?;
-    let picked = recommend::nearest(&data.neighbours, &data.position, seed, scope, n);
+    // (track, distance, reason)
+    let mut picked: Vec<(usize, Option<f64>, Option<Value>)> = Vec::new();
+    let mut features: Vec<&str> = FEATURES.to_vec();
+    match method {
+        Method::Cluster | Method::Nearest => {
+            let scope = if method == Method::Cluster {
+                Scope::Cluster
+            } else {
+                Scope::All
+            };
+            picked = recommend::nearest(&data.neighbours, &data.position, seed, scope, n)
+                .into_iter()
+                .map(|(t, d)| (t, Some(d), None))
+                .collect();
+        }
+        Method::Random => {
+            picked = recommend::random(&data.neighbours, seed, n, &mut rand::thread_rng())
+                .into_iter()
+                .map(|t| (t, None, None))
+                .collect();
+            features.clear();
+        }
+        Method::Similar => {
+            let f = state.features.get().await?;
+            let ask = Ask {
+                seeds: vec![Seed::Track(seed as u32)],
+                limit: n,
+                max_by_seed_artists: Some((n / 5).max(1)),
+                ..Ask::default()
+            };
+            for s in similar::recommend(&f, &data.neighbours.group, &ask).suggestions {
+                let reason = serde_json::to_value(spotify::reason_out(&f, &s.reason))
+                    .map_err(|e| ApiError::Internal(format!("serialising a reason: {e}")))?;
+                picked.push((s.track as usize, Some(s.distance), Some(reason)));
+            }
+            features = similar::SPACE.iter().map(|(c, _)| c.name()).collect();
+        }
+    }
     let mut numbers: Vec<usize> = vec![seed];
-    numbers.extend(picked.iter().map(|(t, _)| *t));
+    numbers.extend(picked.iter().map(|(t, _, _)| *t));
     let refs = data.track_refs(&numbers)?;
     let recs: Vec<Value> = refs[1..]
         .iter()
-        .zip(&picked)
-        .map(|(t, (_, d))| {
+        .zip(picked)
+        .map(|(t, (_, d, reason))| {
             let mut v = track_json(t);
             v["distance"] = j!(d);
+            if let Some(reason) = reason {
+                v["reason"] = reason;
+            }
             v
         })
         .collect();
-    Ok(json(&j!({
+    let scope = match method {
+        Method::Cluster | Method::Random => "cluster",
+        Method::Similar | Method::Nearest => "all",
+    };
+    let answer = json(&j!({
         "track": track_json(&refs[0]),
-        "scope": if scope == Scope::All { "all" } else { "cluster" },
+        "method": method.name(),
+        "description": method.description(),
+        "scope": scope,
         "n": n,
-        "method": "Euclidean distance in the nine clustering features; the seed track and other copies of a song (same title, shared artist) are left out",
-        "features": FEATURES,
+        "features": features,
         "count": recs.len(),
         "recommendations": recs,
-    })))
+    }));
+    // A new draw on every request: no cache may answer for it.
+    Ok(if method == Method::Random {
+        music_http::cache::no_store(answer)
+    } else {
+        answer
+    })
 }
 
 async fn clusters(State(state): State<AppState>) -> Response {

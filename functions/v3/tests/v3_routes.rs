@@ -2,62 +2,19 @@
 //! the SQLite tables themselves (names folded here, distances computed here), never copied from
 //! the service's output.
 
+mod common;
+
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::{all_tracks, app, db, get, Row};
 use music_http::catalog::{self, Family};
 use music_shared::fold_name;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use serde_json::Value;
 use tower::ServiceExt;
-
-fn db_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/build/musicData.sqlite")
-}
-
-fn state() -> music_v3::AppState {
-    static STATE: OnceLock<music_v3::AppState> = OnceLock::new();
-    STATE
-        .get_or_init(|| {
-            music_v3::AppState::open(&db_path())
-                .expect("data/build/musicData.sqlite (run the pipeline)")
-        })
-        .clone()
-}
-
-fn app() -> axum::Router {
-    music_http::finish(music_v3::router(state()))
-}
-
-fn db() -> Connection {
-    Connection::open_with_flags(db_path(), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
-}
-
-async fn get(uri: &str) -> (StatusCode, Value) {
-    let res = app()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = axum::body::to_bytes(res.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    assert!(
-        ct.starts_with("application/json"),
-        "{uri}: content-type {ct:?}"
-    );
-    let body: Value =
-        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{uri}: not JSON ({e})"));
-    (status, body)
-}
 
 /// Equal up to float parsing (serde_json's default parser may be one ulp off).
 fn close(a: f64, b: f64) -> bool {
@@ -301,107 +258,6 @@ async fn one_typo_anywhere_in_a_title_still_finds_it() {
 
 // ---------------------------------------------------------------- recommendations
 
-/// One raw row as read: index, id, folded title, artists, cluster, raw features.
-type RawTrack = (usize, String, String, Vec<String>, i64, [f64; 9]);
-
-struct Row {
-    track: usize,
-    id: String,
-    cluster: i64,
-    /// The nine clustering features in single precision, as the recommender holds them.
-    f: [f32; 9],
-    /// Same-song group: copies of one song (same folded title, a shared artist), transitively.
-    group: usize,
-}
-
-/// Every track, with its clustering features computed here from the raw columns and the
-/// extremes in build_info (the pipeline's formulas), and same-song groups computed here.
-fn all_tracks() -> &'static [Row] {
-    static ROWS: OnceLock<Vec<Row>> = OnceLock::new();
-    ROWS.get_or_init(|| {
-        let conn = db();
-        let info = |k: &str| -> f64 {
-            conn.query_row("SELECT value FROM build_info WHERE key = ?1", [k], |r| {
-                r.get::<_, String>(0)
-            })
-            .unwrap()
-            .parse()
-            .unwrap()
-        };
-        let (min_l, max_t, max_d) = (
-            info("min_loudness"),
-            info("max_tempo"),
-            info("max_duration_ms"),
-        );
-        let mut st = conn
-            .prepare(
-                "SELECT track, id, name, artists, cluster, energy, speechiness, acousticness, \
-                 instrumentalness, liveness, valence, loudness, tempo, duration_ms \
-                 FROM tracks ORDER BY track",
-            )
-            .unwrap();
-        let raw: Vec<RawTrack> = st
-            .query_map([], |r| {
-                let g = |i: usize| r.get::<_, f64>(i);
-                Ok((
-                    r.get::<_, i64>(0)? as usize,
-                    r.get(1)?,
-                    r.get(2)?,
-                    serde_json::from_str(&r.get::<_, String>(3)?).unwrap(),
-                    r.get(4)?,
-                    [
-                        g(5)?,
-                        g(6)?,
-                        g(7)?,
-                        g(8)?,
-                        g(9)?,
-                        g(10)?,
-                        1.0 - g(11)? / min_l,
-                        g(12)? / max_t,
-                        g(13)? / max_d,
-                    ],
-                ))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        // Union-find over (folded title, folded artist) keys.
-        let mut parent: Vec<usize> = (0..raw.len()).collect();
-        fn root(p: &mut [usize], mut x: usize) -> usize {
-            while p[x] != x {
-                x = p[x];
-            }
-            x
-        }
-        let mut first: std::collections::HashMap<(String, String), usize> =
-            std::collections::HashMap::new();
-        for (i, (_, _, name, artists, _, _)) in raw.iter().enumerate() {
-            for a in artists {
-                let key = (fold_name(name), fold_name(a));
-                match first.get(&key) {
-                    Some(&j) => {
-                        let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-                        parent[a.max(b)] = a.min(b);
-                    }
-                    None => {
-                        first.insert(key, i);
-                    }
-                }
-            }
-        }
-        raw.iter()
-            .enumerate()
-            .map(|(i, (track, id, _, _, cluster, f))| Row {
-                track: *track,
-                id: id.clone(),
-                cluster: *cluster,
-                f: f.map(|v| v as f32),
-                group: root(&mut parent, i),
-            })
-            .collect()
-    })
-}
-
 fn brute_force(rows: &[Row], seed: usize, n: usize, all: bool) -> Vec<(String, f64)> {
     let s = &rows[seed];
     let mut cands: Vec<(f32, usize)> = rows
@@ -432,9 +288,14 @@ async fn recommendations_equal_brute_force() {
     assert!(rows.len() > 80_000, "{} tracks", rows.len());
     assert!(rows.iter().enumerate().all(|(i, r)| r.track == i));
     for seed in (0..rows.len()).step_by(2_903) {
-        for (scope, all, n) in [("cluster", false, 10), ("all", true, 25)] {
+        for (scope, all, n) in [
+            ("scope=cluster", false, 10),
+            ("scope=all", true, 25),
+            ("method=cluster", false, 10),
+            ("method=nearest", true, 12),
+        ] {
             let (status, body) = get(&format!(
-                "/api/v3/tracks/{}/recommendations?n={n}&scope={scope}",
+                "/api/v3/tracks/{}/recommendations?n={n}&{scope}",
                 rows[seed].id
             ))
             .await;
@@ -469,13 +330,10 @@ async fn recommendations_equal_brute_force() {
             }
         }
     }
-    // Default scope is the cluster, default n is 10.
+    // Default method is `similar` (tests/spotify_routes.rs checks its list), default n is 10.
     let (_, body) = get(&format!("/api/v3/tracks/{}/recommendations", rows[0].id)).await;
-    assert_eq!(body["scope"], "cluster");
-    assert_eq!(
-        body["recommendations"].as_array().unwrap().len(),
-        brute_force(rows, 0, 10, false).len()
-    );
+    assert_eq!(body["method"], "similar");
+    assert_eq!(body["recommendations"].as_array().unwrap().len(), 10);
 }
 
 #[tokio::test]
