@@ -1161,10 +1161,12 @@ async fn check_seed_chips(app: &App, browser: &Browser) {
         ]
     );
     assert!(
-        five[1].2.contains(&artist_name),
-        "artist chip {:?}",
-        five[1]
+        five[0].2.starts_with(&format!("{song_name} — ")),
+        "song chip {:?}: its name and artists",
+        five[0]
     );
+    assert_eq!(five[1].2, artist_name, "artist chip");
+    assert_eq!(five[2].2, picked[0], "genre chip");
     // The request and the address name the five seeds.
     let genres_csv = picked[..3].join(",");
     let (request, ids) = shown_list(
@@ -1455,6 +1457,51 @@ async fn check_why(app: &App, browser: &Browser) {
         assert_eq!(why, &format!("Why: {text}"), "{}", t["id"]);
     }
     assert_clean(browser, "application (why)").await;
+}
+
+/// An error from the recommendations route (here a genre the API does not know, from a link)
+/// is shown with the API's own message.
+async fn check_api_error_shown(app: &App, browser: &Browser) {
+    let genre = "no such genre 😀";
+    let request = format!(
+        "api/v3/recommendations?seed_genres={}&limit=10",
+        encode(genre)
+    );
+    let response = app
+        .http
+        .get(format!("{}{request}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400, "{request}");
+    let body: Value = response.json().await.unwrap();
+    let message = body["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string();
+    browser
+        .goto(&format!(
+            "{}application.html?seed_genres={}",
+            app.base,
+            encode(genre)
+        ))
+        .await;
+    let shown = browser
+        .wait_for(
+            "the API's error",
+            "document.querySelector('#recs-status .alert') && document.querySelector('#recs-status .alert').textContent",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!(format!("Could not get recommendations: {message}"))
+    );
+    assert_clean_except(
+        browser,
+        "application (error)",
+        Some("api/v3/recommendations"),
+    )
+    .await;
 }
 
 /// A click on a suggestion makes it the only seed (targets and filters stay); Back returns to
@@ -1899,6 +1946,7 @@ async fn the_application_page_in_a_real_browser() {
     check_targets(&app, &browser).await;
     check_filters(&app, &browser).await;
     check_why(&app, &browser).await;
+    check_api_error_shown(&app, &browser).await;
     check_reseed(&app, &browser).await;
     check_new_draw(&app, &browser).await;
     check_url_round_trip(&app, &browser).await;

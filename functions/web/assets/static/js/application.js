@@ -580,6 +580,7 @@
   var queuePos = -1, queueTimer = null, queueWay = null;  // queueWay: "api" or "timer"
   var controller = null, controllerGen = 0, playback = null;
 
+  /* A preview's length, from the page (#queue's data-preview-ms; the browser tests shorten it). */
   function previewMs() { return +MM.$("#queue").dataset.previewMs || 30000; }
 
   function startQueue() {
