@@ -112,6 +112,10 @@ impl Browser {
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
                          "--disable-dev-shm-usage", "--window-size=1280,900", "--hide-scrollbars",
+                         // Offline from Spotify even on a machine with internet, so the players and
+                         // the iFrame API fail the same way everywhere (the queue's fallback path);
+                         // the iFrame API's own path is tested with a stub (see check_queue_*).
+                         "--host-resolver-rules=MAP *.spotify.com ~NOTFOUND, MAP *.spotifycdn.com ~NOTFOUND",
                          format!("--user-data-dir={}", profile.0.display())]
             }
         }}});
@@ -154,6 +158,18 @@ impl Browser {
             ));
         }
         Ok(answer["value"].clone())
+    }
+
+    /// A Chrome DevTools Protocol command through chromedriver (e.g. a script that runs before
+    /// any page script of every new document).
+    async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": cmd, "params": params})),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("CDP {cmd}: {e}"))
     }
 
     async fn goto(&self, url: &str) {
@@ -488,17 +504,12 @@ async fn check_application(app: &App, browser: &Browser) {
     );
 
     // The ten recommendations are the API's, in its order.
-    let recs = app
-        .api(&format!(
-            "api/v3/tracks/{expected_id}/recommendations?n=10&scope=cluster"
+    let want = ids_of(
+        &app.api(&format!(
+            "api/v3/recommendations?seed_tracks={expected_id}&limit=10"
         ))
-        .await;
-    let want: Vec<String> = recs["recommendations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect();
+        .await,
+    );
     assert_eq!(want.len(), 10, "the API has ten neighbours for this track");
     browser
         .wait_for(
@@ -963,6 +974,934 @@ async fn check_text_pages(app: &App, browser: &Browser) {
     let _ = browser.own_errors().await;
 }
 
+/// The ids of an answer's tracks (`/api/v3/recommendations`), in order.
+fn ids_of(answer: &Value) -> Vec<String> {
+    answer["tracks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no tracks in {answer}"))
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The list the page shows once it shows the answer to a request for which `cond` (a JavaScript
+/// expression over `r`, the request's path, and `q`, its parsed query) holds: (request, ids).
+async fn shown_list(browser: &Browser, what: &str, cond: &str) -> (String, Vec<String>) {
+    let v = browser
+        .wait_for(
+            what,
+            &format!(
+                "(function () {{ var l = document.getElementById('recs'); var r = l.dataset.request; \
+                 if (!r) return null; var q = new URLSearchParams(r.split('?')[1] || ''); \
+                 if (!({cond})) return null; \
+                 return [r, Array.from(l.querySelectorAll('.rec-item')).map(function (li) {{ return li.dataset.trackId; }})]; }})()"
+            ),
+        )
+        .await;
+    let (request, ids): (String, Vec<String>) = serde_json::from_value(v).unwrap();
+    (request, ids)
+}
+
+/// The chips as (kind, id, shown name).
+async fn chips(browser: &Browser) -> Vec<(String, String, String)> {
+    serde_json::from_value(
+        browser
+            .js(
+                "return Array.from(document.querySelectorAll('#seed-chips .seed-chip')).map(function (c) { \
+                 return [c.dataset.kind, c.dataset.id, c.querySelector('.seed-name').textContent]; })",
+                json!([]),
+            )
+            .await,
+    )
+    .unwrap()
+}
+
+/// Types `query` into the seed box and picks the suggestion of `kind` with `id` (clicked in the
+/// same script that finds it, so a re-rendered list cannot swap it).
+async fn add_seed(browser: &Browser, query: &str, kind: &str, id: &str) {
+    browser
+        .js(
+            "var i = document.getElementById('song-input'); i.focus(); i.value = ''; i.dispatchEvent(new Event('input'));",
+            json!([]),
+        )
+        .await;
+    browser.type_keys("#song-input", query).await;
+    let pick = format!(
+        "(function () {{ var box = document.getElementById('song-options'); if (box.hidden) return false; \
+         var o = Array.from(box.querySelectorAll('[role=option]')).find(function (o) {{ return o.dataset.kind === {kind} && o.dataset.id === {id}; }}); \
+         if (!o) return false; o.click(); return true; }})()",
+        kind = json!(kind),
+        id = json!(id)
+    );
+    browser
+        .wait_for(&format!("the {kind} suggestion {id} for {query:?}"), &pick)
+        .await;
+}
+
+/// The first track of `candidates` (ids) whose ten recommendations, by the API, satisfy `keep`.
+async fn seed_where(
+    app: &App,
+    candidates: &[String],
+    what: &str,
+    keep: impl Fn(&[Value]) -> bool,
+) -> String {
+    for id in candidates {
+        let answer = app
+            .api(&format!("api/v3/recommendations?seed_tracks={id}&limit=10"))
+            .await;
+        let mut details = Vec::new();
+        for t in ids_of(&answer) {
+            details.push(app.api(&format!("api/v3/tracks/{t}")).await);
+        }
+        if keep(&details) {
+            return id.clone();
+        }
+    }
+    panic!(
+        "no seed among {} candidates whose list has {what}",
+        candidates.len()
+    );
+}
+
+fn popular_tracks(sql_where: &str, n: usize) -> Vec<String> {
+    let conn = db();
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT id FROM tracks WHERE {sql_where} ORDER BY popularity DESC, id LIMIT {n}"
+        ))
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+/// Sets a control's value as a user would leave it, with the events a user's change fires.
+async fn set_control(browser: &Browser, css: &str, value: Value) {
+    browser
+        .js(
+            "var e = document.querySelector(arguments[0]); \
+             if (e.type === 'checkbox') e.checked = arguments[1]; else e.value = String(arguments[1]); \
+             e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true}));",
+            json!([css, value]),
+        )
+        .await;
+}
+
+/// Waits until every timer the page set with a delay shorter than 50 ms has run: a timer set
+/// later with a longer delay runs after them.
+async fn let_short_timers_run(browser: &Browser) {
+    browser
+        .js(
+            "window.__mmTick = false; setTimeout(function () { window.__mmTick = true; }, 50);",
+            json!([]),
+        )
+        .await;
+    browser.wait_for("a 50 ms timer", "window.__mmTick").await;
+}
+
+/// Chips: songs, artists and genres (found through the box) up to five; a sixth is refused with
+/// a message; a removed chip leaves the request and the address; an artist without a Spotify id
+/// is not offered.
+async fn check_seed_chips(app: &App, browser: &Browser) {
+    let genres: Vec<String> = serde_json::from_value(
+        app.api("api/v3/recommendations/available-genre-seeds")
+            .await["genres"]
+            .clone(),
+    )
+    .unwrap();
+    assert!(genres.len() >= 4, "the API lists {} genres", genres.len());
+    let picked = [
+        genres[0].clone(),
+        genres[genres.len() / 2].clone(),
+        genres[genres.len() - 1].clone(),
+        genres[genres.len() / 3].clone(),
+    ];
+    let (song_id, song_name): (String, String) = db()
+        .query_row(
+            "SELECT id, name FROM tracks ORDER BY popularity DESC, id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let (artist_name, artist_id): (String, String) = db()
+        .query_row(
+            "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+
+    browser.goto(&format!("{}application.html", app.base)).await;
+    browser
+        .wait_for(
+            "the seed box",
+            "document.activeElement && document.activeElement.id === 'song-input'",
+        )
+        .await;
+    assert!(chips(browser).await.is_empty());
+    add_seed(browser, &song_name, "track", &song_id).await;
+    add_seed(browser, &artist_name, "artist", &artist_id).await;
+    for g in &picked[..3] {
+        add_seed(browser, g, "genre", g).await;
+    }
+    let five = chips(browser).await;
+    let kinds: Vec<(&str, &str)> = five
+        .iter()
+        .map(|(k, i, _)| (k.as_str(), i.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("track", song_id.as_str()),
+            ("artist", artist_id.as_str()),
+            ("genre", picked[0].as_str()),
+            ("genre", picked[1].as_str()),
+            ("genre", picked[2].as_str())
+        ]
+    );
+    assert!(
+        five[0].2.starts_with(&format!("{song_name} — ")),
+        "song chip {:?}: its name and artists",
+        five[0]
+    );
+    assert_eq!(five[1].2, artist_name, "artist chip");
+    assert_eq!(five[2].2, picked[0], "genre chip");
+    // The request and the address name the five seeds.
+    let genres_csv = picked[..3].join(",");
+    let (request, ids) = shown_list(
+        browser,
+        "the list for five seeds",
+        &format!(
+            "q.get('seed_tracks') === {} && q.get('seed_artists') === {} && q.get('seed_genres') === {}",
+            json!(song_id),
+            json!(artist_id),
+            json!(genres_csv)
+        ),
+    )
+    .await;
+    assert_eq!(
+        ids,
+        ids_of(&app.api(&request).await),
+        "the list is the API's answer to {request}"
+    );
+    let address = browser
+        .js("var q = new URLSearchParams(location.search); return [q.get('seed_tracks'), q.get('seed_artists'), q.get('seed_genres')]", json!([]))
+        .await;
+    assert_eq!(address, json!([song_id, artist_id, genres_csv]));
+
+    // A sixth seed is refused, with a message, and changes nothing.
+    add_seed(browser, &picked[3], "genre", &picked[3]).await;
+    let message = browser
+        .wait_for("the refusal", "document.getElementById('seed-message').textContent.indexOf('At most 5 seeds') >= 0 && document.getElementById('seed-message').textContent")
+        .await;
+    assert!(message.as_str().unwrap().contains(&picked[3]), "{message}");
+    assert_eq!(chips(browser).await, five, "a sixth seed was added");
+    assert_eq!(
+        browser
+            .js(
+                "return document.getElementById('recs').dataset.request",
+                json!([])
+            )
+            .await,
+        json!(request)
+    );
+
+    // Removing a genre: four chips, the request and the address without it; then a fifth fits.
+    let remove = format!(
+        "Array.from(document.querySelectorAll('#seed-chips .seed-chip')).find(function (c) {{ return c.dataset.id === {}; }}).querySelector('.seed-remove').click()",
+        json!(picked[1])
+    );
+    browser.js(&remove, json!([])).await;
+    let rest = format!("{},{}", picked[0], picked[2]);
+    shown_list(
+        browser,
+        "the list without the removed genre",
+        &format!("q.get('seed_genres') === {}", json!(rest)),
+    )
+    .await;
+    assert_eq!(chips(browser).await.len(), 4);
+    assert_eq!(
+        browser
+            .js(
+                "return new URLSearchParams(location.search).get('seed_genres')",
+                json!([])
+            )
+            .await,
+        json!(rest)
+    );
+    add_seed(browser, &picked[3], "genre", &picked[3]).await;
+    browser
+        .wait_for(
+            "a fifth seed again",
+            "document.querySelectorAll('#seed-chips .seed-chip').length === 5",
+        )
+        .await;
+
+    // An artist the API knows by name only (no Spotify id) is not offered as a seed.
+    let nameless: Option<String> = db()
+        .query_row(
+            "SELECT name FROM artists WHERE spotify_id IS NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    if let Some(name) = nameless {
+        let hits = app
+            .api(&format!("api/v3/search?q={}&limit=8", encode(&name)))
+            .await;
+        let listed = hits["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["kind"] == "artist" && h["id"].is_null() && h["name"] == json!(name));
+        assert!(
+            listed,
+            "search lists {name} as an artist without an id: {hits}"
+        );
+        browser
+            .js("var i = document.getElementById('song-input'); i.value = ''; i.dispatchEvent(new Event('input'));", json!([]))
+            .await;
+        browser.type_keys("#song-input", &name).await;
+        browser
+            .wait_for(
+                "suggestions for the id-less artist's name",
+                &format!(
+                    "!document.getElementById('song-options').hidden && document.getElementById('song-options').dataset.query === {}",
+                    json!(name)
+                ),
+            )
+            .await;
+        let offered = browser
+            .js(
+                "return Array.from(document.querySelectorAll('#song-options [role=option][data-kind=artist]')).filter(function (o) { return o.querySelector('.title').textContent === arguments[0]; }).length",
+                json!([name]),
+            )
+            .await;
+        assert_eq!(
+            offered,
+            json!(0),
+            "{name} has no Spotify id and cannot be a seed"
+        );
+    }
+    browser.screenshot("application-seeds", 1280).await;
+    assert_clean(browser, "application (seeds)").await;
+}
+
+/// Target sliders: moving one adds its target to the request and the list becomes the API's
+/// answer to it; unticking drops it.
+async fn check_targets(app: &App, browser: &Browser) {
+    let seed = popular_tracks("1", 1).remove(0);
+    let energy = app.api(&format!("api/v3/tracks/{seed}")).await["features"]["energy"]
+        .as_f64()
+        .unwrap();
+    // A target far from the seed's own energy, so it must change the list.
+    let target = if energy > 0.5 { 0.05 } else { 0.95 };
+    let plain = ids_of(
+        &app.api(&format!(
+            "api/v3/recommendations?seed_tracks={seed}&limit=10"
+        ))
+        .await,
+    );
+    let tuned_request =
+        format!("api/v3/recommendations?seed_tracks={seed}&limit=10&target_energy={target}");
+    let tuned = ids_of(&app.api(&tuned_request).await);
+    assert_ne!(
+        plain, tuned,
+        "the API gives the same list with target_energy={target}"
+    );
+
+    browser
+        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
+        .await;
+    let (_, before) = shown_list(
+        browser,
+        "the list without targets",
+        "!q.has('target_energy')",
+    )
+    .await;
+    assert_eq!(before, plain);
+    set_control(browser, "#target-energy", json!(target)).await;
+    let (request, after) = shown_list(
+        browser,
+        "the list with an energy target",
+        &format!("q.get('target_energy') === '{target}'"),
+    )
+    .await;
+    assert_eq!(after, tuned, "{request}");
+    let ui = browser
+        .js("return [document.getElementById('use-energy').checked, document.getElementById('target-energy-out').textContent, new URLSearchParams(location.search).get('target_energy')]", json!([]))
+        .await;
+    assert_eq!(ui, json!([true, format!("{target}"), format!("{target}")]));
+    // A second slider adds its own target; the first stays.
+    set_control(browser, "#target-tempo", json!(90)).await;
+    let (request, ids) = shown_list(
+        browser,
+        "the list with energy and tempo targets",
+        &format!("q.get('target_energy') === '{target}' && q.get('target_tempo') === '90'"),
+    )
+    .await;
+    assert_eq!(ids, ids_of(&app.api(&request).await), "{request}");
+    // Unticking drops the target again.
+    set_control(browser, "#use-energy", json!(false)).await;
+    let (request, ids) = shown_list(
+        browser,
+        "the list without the energy target",
+        "!q.has('target_energy') && q.get('target_tempo') === '90'",
+    )
+    .await;
+    assert_eq!(ids, ids_of(&app.api(&request).await), "{request}");
+    assert_eq!(
+        browser
+            .js(
+                "return document.getElementById('target-energy-out').textContent",
+                json!([])
+            )
+            .await,
+        json!("any")
+    );
+    assert_clean(browser, "application (targets)").await;
+}
+
+/// Decade and hide-explicit: every track shown is of the decade and not explicit, by the track
+/// route; the seed is one whose plain list has explicit songs and songs of other decades.
+async fn check_filters(app: &App, browser: &Browser) {
+    let candidates = popular_tracks("explicit = 1", 8);
+    let seed = seed_where(app, &candidates, "an explicit song", |ts| {
+        ts.iter().any(|t| t["explicit"] == json!(true))
+    })
+    .await;
+    let seed_year = app.api(&format!("api/v3/tracks/{seed}")).await["year"]
+        .as_i64()
+        .unwrap();
+    // A decade other than the seed's, so the filter must change the list.
+    let decade = if seed_year >= 2000 { 1990 } else { 2010 };
+
+    browser
+        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
+        .await;
+    shown_list(browser, "the plain list", "!q.has('min_year')").await;
+    set_control(browser, "#decade", json!(decade.to_string())).await;
+    set_control(browser, "#hide-explicit", json!(true)).await;
+    let (request, ids) = shown_list(
+        browser,
+        "the filtered list",
+        &format!("q.get('min_year') === '{decade}' && q.get('max_year') === '{}' && q.get('explicit') === 'false'", decade + 9),
+    )
+    .await;
+    assert_eq!(ids, ids_of(&app.api(&request).await), "{request}");
+    assert!(
+        !ids.is_empty(),
+        "no song of the {decade}s for {seed}: {request}"
+    );
+    for id in &ids {
+        let t = app.api(&format!("api/v3/tracks/{id}")).await;
+        let year = t["year"].as_i64().unwrap();
+        assert!(
+            (decade..decade + 10).contains(&year),
+            "{id} is from {year}, not the {decade}s"
+        );
+        assert_eq!(t["explicit"], json!(false), "{id} is explicit");
+    }
+    let address = browser
+        .js("var q = new URLSearchParams(location.search); return [q.get('decade'), q.get('explicit')]", json!([]))
+        .await;
+    assert_eq!(address, json!([decade.to_string(), "false"]));
+
+    // Hide-explicit alone: the seed's list without its explicit songs.
+    set_control(browser, "#decade", json!("")).await;
+    let (request, ids) = shown_list(
+        browser,
+        "the list without explicit songs",
+        "!q.has('min_year') && q.get('explicit') === 'false'",
+    )
+    .await;
+    assert_eq!(ids, ids_of(&app.api(&request).await), "{request}");
+    for id in &ids {
+        let t = app.api(&format!("api/v3/tracks/{id}")).await;
+        assert_eq!(t["explicit"], json!(false), "{id} is explicit");
+    }
+    browser.screenshot("application-filters", 1280).await;
+    assert_clean(browser, "application (filters)").await;
+}
+
+/// Under each suggestion, the reason the API gave for it.
+async fn check_why(app: &App, browser: &Browser) {
+    let seed = popular_tracks("1", 2).remove(1);
+    let genre = app
+        .api("api/v3/recommendations/available-genre-seeds")
+        .await["genres"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser
+        .goto(&format!(
+            "{}application.html?seed_tracks={seed}&seed_genres={}",
+            app.base,
+            encode(&genre)
+        ))
+        .await;
+    let (request, ids) = shown_list(browser, "the list", "q.get('seed_tracks')").await;
+    let answer = app.api(&request).await;
+    assert_eq!(ids, ids_of(&answer));
+    assert!(!ids.is_empty());
+    let shown: Vec<String> = serde_json::from_value(
+        browser
+            .js("return Array.from(document.querySelectorAll('#recs .rec-item')).map(function (li) { var w = li.querySelector('.why'); return w ? w.textContent : ''; })", json!([]))
+            .await,
+    )
+    .unwrap();
+    for (t, why) in answer["tracks"].as_array().unwrap().iter().zip(&shown) {
+        let text = t["reason"]["text"].as_str().unwrap();
+        assert!(!text.is_empty(), "the API gave {} no reason", t["id"]);
+        assert_eq!(why, &format!("Why: {text}"), "{}", t["id"]);
+    }
+    assert_clean(browser, "application (why)").await;
+}
+
+/// An error from the recommendations route (here a genre the API does not know, from a link)
+/// is shown with the API's own message.
+async fn check_api_error_shown(app: &App, browser: &Browser) {
+    let genre = "no such genre 😀";
+    let request = format!(
+        "api/v3/recommendations?seed_genres={}&limit=10",
+        encode(genre)
+    );
+    let response = app
+        .http
+        .get(format!("{}{request}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400, "{request}");
+    let body: Value = response.json().await.unwrap();
+    let message = body["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string();
+    browser
+        .goto(&format!(
+            "{}application.html?seed_genres={}",
+            app.base,
+            encode(genre)
+        ))
+        .await;
+    let shown = browser
+        .wait_for(
+            "the API's error",
+            "document.querySelector('#recs-status .alert') && document.querySelector('#recs-status .alert').textContent",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!(format!("Could not get recommendations: {message}"))
+    );
+    assert_clean_except(
+        browser,
+        "application (error)",
+        Some("api/v3/recommendations"),
+    )
+    .await;
+}
+
+/// A click on a suggestion makes it the only seed (targets and filters stay); Back returns to
+/// the list before.
+async fn check_reseed(app: &App, browser: &Browser) {
+    let seed = popular_tracks("1", 3).remove(2);
+    browser
+        .goto(&format!(
+            "{}application.html?seed_tracks={seed}&seed_genres={}&target_valence=0.8",
+            app.base,
+            encode(
+                app.api("api/v3/recommendations/available-genre-seeds")
+                    .await["genres"][1]
+                    .as_str()
+                    .unwrap()
+            )
+        ))
+        .await;
+    let (first_request, first) =
+        shown_list(browser, "the first list", "q.get('seed_tracks')").await;
+    assert!(first.len() >= 3);
+    let pick = first[2].clone();
+    browser.click("#rec-2 .rec-seed").await;
+    let (request, ids) = shown_list(
+        browser,
+        "the list for the clicked song",
+        &format!("q.get('seed_tracks') === {} && !q.has('seed_genres') && q.get('target_valence') === '0.8'", json!(pick)),
+    )
+    .await;
+    assert_eq!(ids, ids_of(&app.api(&request).await), "{request}");
+    let now = chips(browser).await;
+    assert_eq!(now.len(), 1);
+    assert_eq!(
+        (now[0].0.as_str(), now[0].1.as_str()),
+        ("track", pick.as_str())
+    );
+    let name = app.api(&format!("api/v3/tracks/{pick}")).await["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser
+        .wait_for(
+            "the new seed's card",
+            &format!(
+                "document.getElementById('track-title').textContent === {}",
+                json!(name)
+            ),
+        )
+        .await;
+    assert_eq!(
+        browser
+            .js(
+                "return new URLSearchParams(location.search).get('seed_tracks')",
+                json!([])
+            )
+            .await,
+        json!(pick)
+    );
+    // Back: the previous seeds and list.
+    browser
+        .cmd(reqwest::Method::POST, "/back", Some(json!({})))
+        .await
+        .unwrap();
+    let (request, ids) = shown_list(
+        browser,
+        "the list before the click",
+        &format!(
+            "q.get('seed_tracks') === {} && q.has('seed_genres')",
+            json!(seed)
+        ),
+    )
+    .await;
+    assert_eq!(request, first_request);
+    assert_eq!(ids, first);
+    assert_clean(browser, "application (re-seed)").await;
+}
+
+/// Random mode: ten songs of the first song seed's cluster; "new draw" draws again.
+async fn check_new_draw(app: &App, browser: &Browser) {
+    let seed = popular_tracks("1", 4).remove(3);
+    let cluster = app.api(&format!("api/v3/tracks/{seed}")).await["cluster"]
+        .as_i64()
+        .unwrap();
+    browser
+        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
+        .await;
+    shown_list(browser, "the nearest list", "q.get('seed_tracks')").await;
+    assert_eq!(
+        browser
+            .js(
+                "return document.getElementById('new-draw').hidden",
+                json!([])
+            )
+            .await,
+        json!(true)
+    );
+    browser.click("label[for=mode-random]").await;
+    let draw = browser
+        .wait_for("a random draw", "document.getElementById('recs').dataset.request && document.getElementById('recs').dataset.request.indexOf('Random_Song_Assignments') >= 0 && +document.getElementById('recs').dataset.draw")
+        .await;
+    let n = draw.as_i64().unwrap();
+    let (request, first) = shown_list(browser, "the first draw", "true").await;
+    assert_eq!(
+        request,
+        format!("api/v2.1/Random_Song_Assignments/{cluster}")
+    );
+    let state = browser
+        .js("return [document.getElementById('new-draw').hidden, document.getElementById('targets').disabled, new URLSearchParams(location.search).get('mode')]", json!([]))
+        .await;
+    assert_eq!(state, json!([false, true, "random"]));
+    browser.click("#new-draw").await;
+    browser
+        .wait_for("the next draw", &format!("+document.getElementById('recs').dataset.draw === {} && document.getElementById('recs').dataset.request", n + 1))
+        .await;
+    let (_, second) = shown_list(browser, "the second draw", "true").await;
+    assert_eq!(second.len(), first.len());
+    assert_ne!(
+        second, first,
+        "a new draw from cluster {cluster} gave the same ten songs"
+    );
+    for id in first.iter().chain(&second) {
+        let c = app.api(&format!("api/v3/tracks/{id}")).await["cluster"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(c, cluster, "random song {id} is from cluster {c}");
+    }
+    assert_clean(browser, "application (new draw)").await;
+}
+
+/// The state made through the page (seeds of every kind, a target, a decade, hide-explicit) is
+/// in the address; opening that address shows the same chips, controls and list.
+async fn check_url_round_trip(app: &App, browser: &Browser) {
+    let (song_id, song_name, year): (String, String, i64) = db()
+        .query_row(
+            "SELECT id, name, year FROM tracks WHERE explicit = 0 ORDER BY popularity DESC, id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let (artist_name, artist_id): (String, String) = db()
+        .query_row(
+            "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1 OFFSET 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let genre = app
+        .api("api/v3/recommendations/available-genre-seeds")
+        .await["genres"][2]
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser.goto(&format!("{}application.html", app.base)).await;
+    browser
+        .wait_for(
+            "the seed box",
+            "document.activeElement && document.activeElement.id === 'song-input'",
+        )
+        .await;
+    add_seed(browser, &song_name, "track", &song_id).await;
+    add_seed(browser, &artist_name, "artist", &artist_id).await;
+    add_seed(browser, &genre, "genre", &genre).await;
+    set_control(browser, "#target-danceability", json!(0.7)).await;
+    let decade = year / 10 * 10;
+    set_control(browser, "#decade", json!(decade.to_string())).await;
+    set_control(browser, "#hide-explicit", json!(true)).await;
+    let (request, ids) = shown_list(
+        browser,
+        "the tuned list",
+        &format!("q.get('seed_genres') === {} && q.get('target_danceability') === '0.7' && q.get('min_year') === '{decade}' && q.get('explicit') === 'false'", json!(genre)),
+    )
+    .await;
+    assert!(!ids.is_empty(), "{request} is empty");
+    assert_eq!(ids, ids_of(&app.api(&request).await));
+    let url = browser
+        .js("return location.href", json!([]))
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before_chips = chips(browser).await;
+    let controls = "return [document.getElementById('use-danceability').checked, document.getElementById('target-danceability').value, \
+                    document.getElementById('decade').value, document.getElementById('hide-explicit').checked, document.getElementById('mode-nearest').checked]";
+    let before_controls = browser.js(controls, json!([])).await;
+    assert_eq!(
+        before_controls,
+        json!([true, "0.7", decade.to_string(), true, true])
+    );
+
+    browser.goto("about:blank").await;
+    browser.goto(&url).await;
+    let (again_request, again) =
+        shown_list(browser, "the list from the address", "q.get('seed_tracks')").await;
+    assert_eq!(again_request, request);
+    assert_eq!(again, ids, "{url} shows another list");
+    browser
+        .wait_for("the song chip's name", "Array.from(document.querySelectorAll('#seed-chips .seed-name')).every(function (n) { return n.textContent !== '…'; })")
+        .await;
+    assert_eq!(chips(browser).await, before_chips, "{url}");
+    assert_eq!(
+        browser.js(controls, json!([])).await,
+        before_controls,
+        "{url}"
+    );
+    assert_clean(browser, "application (address)").await;
+}
+
+/// The iFrame API path, with a stub of Spotify's API installed before the page's scripts: the
+/// queue loads each track into one controller and moves on when a playback update reaches the
+/// track's end, not before, and never by the timer.
+async fn check_queue_moves_on_at_track_end(app: &App, browser: &Browser) {
+    const STUB: &str = r#"(function () {
+      var calls = [], listeners = [];
+      var api = {
+        createController: function (element, options, callback) {
+          calls.push(["createController", options.uri]);
+          var player = document.createElement("div");
+          player.id = "stub-player";
+          element.replaceWith(player);
+          var controller = {
+            loadUri: function (uri) { calls.push(["loadUri", uri]); player.dataset.uri = uri; },
+            play: function () { calls.push(["play"]); },
+            addListener: function (name, fn) { if (name === "playback_update") listeners.push(fn); },
+            destroy: function () { calls.push(["destroy"]); listeners = []; }
+          };
+          setTimeout(function () { callback(controller); }, 0);
+        }
+      };
+      window.__stub = { calls: calls, emit: function (data) { listeners.slice().forEach(function (fn) { fn({ data: data }); }); } };
+      Object.defineProperty(window, "onSpotifyIframeApiReady", { configurable: true, get: function () { return undefined; }, set: function (fn) { fn(api); } });
+    })();"#;
+    let installed = browser
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": STUB }),
+        )
+        .await;
+    let seed = popular_tracks("1", 5).remove(4);
+    browser
+        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
+        .await;
+    let (_, want) = shown_list(browser, "the list", "q.get('seed_tracks')").await;
+    assert!(want.len() >= 3);
+    // A timer would move on after 1 ms: the API path must not set one.
+    browser
+        .js(
+            "document.getElementById('queue').dataset.previewMs = '1'",
+            json!([]),
+        )
+        .await;
+    browser.click("#play-all").await;
+    browser
+        .wait_for("the queue on the iFrame API", &format!("document.getElementById('queue').dataset.advance === 'api' && document.getElementById('stub-player') && document.getElementById('stub-player').dataset.uri === 'spotify:track:{}'", want[0]))
+        .await;
+    let uri = |i: usize| format!("spotify:track:{}", want[i]);
+    let pos = "return document.getElementById('queue-pos').textContent";
+    let_short_timers_run(browser).await;
+    assert_eq!(
+        browser.js(pos, json!([])).await,
+        json!(format!("(1 of {})", want.len()))
+    );
+    // Playing, then halfway: still the first track.
+    let mid = browser
+        .js(
+            "__stub.emit({position: 0, duration: 30000, isPaused: false, isBuffering: false}); \
+             __stub.emit({position: 15000, duration: 30000, isPaused: false, isBuffering: false}); \
+             return document.getElementById('queue-pos').textContent",
+            json!([]),
+        )
+        .await;
+    assert_eq!(mid, json!(format!("(1 of {})", want.len())));
+    // The end: the second track, in the same player.
+    let end = browser
+        .js(
+            "__stub.emit({position: 30000, duration: 30000, isPaused: true, isBuffering: false}); \
+             return [document.getElementById('queue-pos').textContent, document.getElementById('stub-player').dataset.uri, document.querySelector('.rec-item.playing').dataset.trackId]",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        end,
+        json!([format!("(2 of {})", want.len()), uri(1), want[1]])
+    );
+    // A late end of the first track (before the second was seen playing) does not skip the second.
+    let stale = browser
+        .js("__stub.emit({position: 30000, duration: 30000, isPaused: true, isBuffering: false}); return document.getElementById('queue-pos').textContent", json!([]))
+        .await;
+    assert_eq!(stale, json!(format!("(2 of {})", want.len())));
+    // The second plays to its end (a player that pauses back at 0): the third.
+    let third = browser
+        .js(
+            "__stub.emit({position: 0, duration: 29000, isPaused: false, isBuffering: false}); \
+             __stub.emit({position: 28000, duration: 29000, isPaused: false, isBuffering: false}); \
+             __stub.emit({position: 0, duration: 29000, isPaused: true, isBuffering: false}); \
+             return [document.getElementById('queue-pos').textContent, document.getElementById('stub-player').dataset.uri]",
+            json!([]),
+        )
+        .await;
+    assert_eq!(third, json!([format!("(3 of {})", want.len()), uri(2)]));
+    let calls = browser.js("return __stub.calls", json!([])).await;
+    let creates = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c[0] == "createController")
+        .count();
+    assert_eq!(creates, 1, "one player for the whole queue: {calls}");
+    let loads: Vec<Value> = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c[0] == "loadUri")
+        .map(|c| c[1].clone())
+        .collect();
+    assert_eq!(
+        loads,
+        [json!(uri(0)), json!(uri(1)), json!(uri(2))],
+        "{calls}"
+    );
+    // With "move on" off, the end of a track does not move the queue.
+    set_control(browser, "#queue-auto", json!(false)).await;
+    let held = browser
+        .js(
+            "__stub.emit({position: 0, duration: 30000, isPaused: false}); __stub.emit({position: 30000, duration: 30000, isPaused: true}); \
+             return document.getElementById('queue-pos').textContent",
+            json!([]),
+        )
+        .await;
+    assert_eq!(held, json!(format!("(3 of {})", want.len())));
+    browser
+        .cdp(
+            "Page.removeScriptToEvaluateOnNewDocument",
+            json!({ "identifier": installed["identifier"] }),
+        )
+        .await;
+    assert_clean(browser, "application (queue, iFrame API)").await;
+}
+
+/// Where the iFrame API cannot load (this browser cannot reach Spotify), the queue moves on by
+/// the timer.
+async fn check_queue_timer_fallback(app: &App, browser: &Browser) {
+    let seed = popular_tracks("1", 6).remove(5);
+    browser
+        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
+        .await;
+    let (_, want) = shown_list(browser, "the list", "q.get('seed_tracks')").await;
+    assert!(want.len() >= 2);
+    // The preview's length, shortened so the test need not wait 30 seconds.
+    browser
+        .js(
+            "document.getElementById('queue').dataset.previewMs = '500'",
+            json!([]),
+        )
+        .await;
+    browser.click("#play-all").await;
+    let first = browser
+        .wait_for("the queue on the timer", "document.getElementById('queue').dataset.advance === 'timer' && document.getElementById('queue-frame') && document.getElementById('queue-frame').getAttribute('src')")
+        .await;
+    assert_eq!(
+        first,
+        json!(format!("https://open.spotify.com/embed/track/{}", want[0]))
+    );
+    // The timer moved it on: a later track, shown in the player and marked in the list.
+    let moved = browser
+        .wait_for(
+            "the timer to move the queue on",
+            &format!(
+                "document.getElementById('queue-pos').textContent !== '(1 of {0})' && \
+                 [document.getElementById('queue-pos').textContent, document.getElementById('queue-frame').getAttribute('src'), \
+                  document.querySelector('.rec-item.playing').dataset.trackId]",
+                want.len()
+            ),
+        )
+        .await;
+    let (pos, src, playing): (String, String, String) = serde_json::from_value(moved).unwrap();
+    let k: usize = pos
+        .trim_start_matches('(')
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("queue position {pos:?}"));
+    assert!(k >= 2, "{pos}");
+    assert_eq!(
+        src,
+        format!("https://open.spotify.com/embed/track/{}", want[k - 1])
+    );
+    assert_eq!(playing, want[k - 1]);
+    assert_eq!(
+        browser
+            .js(
+                "return document.getElementById('queue-auto-label').textContent",
+                json!([])
+            )
+            .await,
+        json!("Move on after each 30-second preview")
+    );
+    assert_clean(browser, "application (queue, timer)").await;
+}
+
 fn pearson(xs: &[f64], ys: &[f64]) -> f64 {
     let n = xs.len() as f64;
     let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
@@ -982,6 +1921,38 @@ fn encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The application page's behaviours (issue 12), each on a fresh page, in one browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_page_in_a_real_browser() {
+    if std::env::var_os("MUSIC_ML_SKIP_BROWSER").is_some_and(|v| v == "1") {
+        eprintln!("MUSIC_ML_SKIP_BROWSER=1: browser tests skipped");
+        return;
+    }
+    let app = match std::env::var("MUSIC_ML_BROWSER_BASE_URL")
+        .ok()
+        .filter(|b| !b.is_empty())
+    {
+        Some(base) => App {
+            base: format!("{}/", base.trim_end_matches('/')),
+            http: reqwest::Client::new(),
+        },
+        None => App::start().await,
+    };
+    let driver = Driver::start();
+    let browser = Browser::open(&driver).await;
+    check_seed_chips(&app, &browser).await;
+    check_targets(&app, &browser).await;
+    check_filters(&app, &browser).await;
+    check_why(&app, &browser).await;
+    check_api_error_shown(&app, &browser).await;
+    check_reseed(&app, &browser).await;
+    check_new_draw(&app, &browser).await;
+    check_url_round_trip(&app, &browser).await;
+    check_queue_moves_on_at_track_end(&app, &browser).await;
+    check_queue_timer_fallback(&app, &browser).await;
+    browser.quit().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -58,25 +58,45 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// Headers every page gets. The CSP allows only our own scripts and Spotify's player frames, so
-/// a data value that slipped into the DOM unescaped still could not run code; `frame-ancestors`
-/// keeps other sites from framing the pages (clickjacking), `X-Frame-Options` says the same to
-/// browsers that predate it.
+/// The Content-Security-Policy of every page. Scripts may also come from Spotify for its iFrame
+/// API (the application page's queue moves on when a track ends through it):
+/// `open.spotify.com/embed/iframe-api/v1` is a loader that adds the API's bundle from
+/// `embed-cdn.spotifycdn.com`. The players are frames from `open.spotify.com`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+     script-src 'self' https://open.spotify.com https://embed-cdn.spotifycdn.com; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-src https://open.spotify.com; \
+     connect-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+
+/// Headers every page gets. The CSP allows only our own scripts, Spotify's iFrame API and
+/// Spotify's player frames (no inline script, no `eval`), so a data value that slipped into the
+/// DOM unescaped still could not run code; `frame-ancestors` keeps other sites from framing the
+/// pages (clickjacking), `X-Frame-Options` says the same to browsers that predate it.
 fn page_headers(etag: &str) -> [(header::HeaderName, HeaderValue); 7] {
     [
-        (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        (header::ETAG, HeaderValue::from_str(etag).unwrap_or(HeaderValue::from_static("\"0\""))),
-        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")),
-        (header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")),
+        (
+            header::ETAG,
+            HeaderValue::from_str(etag).unwrap_or(HeaderValue::from_static("\"0\"")),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ),
+        (
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        ),
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
-                 frame-src https://open.spotify.com; connect-src 'self'; base-uri 'self'; form-action 'self'; \
-                 frame-ancestors 'self'",
-            ),
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ),
     ]
 }
@@ -372,6 +392,91 @@ mod tests {
                 .unwrap_or_else(|| panic!("{uri}: no frame-ancestors in {csp}"));
             assert_eq!(ancestors, "frame-ancestors 'self'", "{uri}");
             assert_eq!(response.headers()[header::X_FRAME_OPTIONS], "SAMEORIGIN");
+        }
+    }
+
+    /// The CSP as (directive, sources) pairs.
+    fn csp_directives(csp: &str) -> Vec<(String, Vec<String>)> {
+        csp.split(';')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                let mut words = d.split_whitespace().map(str::to_string);
+                (words.next().unwrap(), words.collect())
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn scripts_come_only_from_the_site_and_spotifys_iframe_api() {
+        for uri in ["/", "/application.html", "/nope.html"] {
+            let response = get_response(uri, &[]).await;
+            let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let directives = csp_directives(&csp);
+            let names: Vec<_> = directives.iter().map(|(n, _)| n.as_str()).collect();
+            let mut unique = names.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                names.len(),
+                "{uri}: a directive twice in {csp}"
+            );
+            let sources = |name: &str| {
+                directives
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or_else(|| panic!("{uri}: no {name} in {csp}"))
+            };
+            assert_eq!(
+                sources("script-src"),
+                [
+                    "'self'",
+                    "https://open.spotify.com",
+                    "https://embed-cdn.spotifycdn.com"
+                ],
+                "{uri}: no inline script, no eval, no other origin"
+            );
+            assert_eq!(sources("frame-src"), ["https://open.spotify.com"], "{uri}");
+            assert_eq!(sources("default-src"), ["'self'"], "{uri}");
+            assert_eq!(sources("connect-src"), ["'self'"], "{uri}");
+            assert_eq!(sources("base-uri"), ["'self'"], "{uri}");
+        }
+    }
+
+    /// The application page loads Spotify's iFrame API from an origin the CSP allows, and no page
+    /// has an inline script (the CSP would block it).
+    #[test]
+    fn the_pages_scripts_are_ones_the_csp_allows() {
+        let script_src = csp_directives(CONTENT_SECURITY_POLICY)
+            .into_iter()
+            .find(|(n, _)| n == "script-src")
+            .unwrap()
+            .1;
+        let app_js = embedded::ASSETS
+            .iter()
+            .find(|(p, _, _)| *p == "static/js/application.js")
+            .map(|(_, bytes, _)| String::from_utf8(bytes.to_vec()).unwrap())
+            .unwrap();
+        let api = "https://open.spotify.com/embed/iframe-api/v1";
+        assert!(
+            app_js.contains(&format!("\"{api}\"")),
+            "application.js loads {api}"
+        );
+        assert!(script_src.iter().any(|s| api.starts_with(&format!("{s}/"))));
+        for name in PAGES {
+            let html = page(name).unwrap();
+            for tag in html.split("<script").skip(1) {
+                let open = &tag[..tag.find('>').unwrap()];
+                assert!(
+                    open.contains(" src=\"static/"),
+                    "{name}: inline or foreign script <script{open}>"
+                );
+            }
         }
     }
 

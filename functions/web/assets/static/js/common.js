@@ -67,7 +67,11 @@ var MM = (function () {
           var body = null;
           try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
           if (!response.ok) {
-            var msg = body && body.error ? body.error : "the server answered " + response.status;
+            // Errors come as {"error": "..."} or, from the Spotify-shaped routes,
+            // {"error": {"status": 400, "message": "..."}}.
+            var e = body && body.error;
+            var msg = e && typeof e === "object" ? e.message : e;
+            if (!msg || typeof msg !== "string") msg = "the server answered " + response.status;
             throw new ApiError(msg, response.status);
           }
           if (body === null) throw new ApiError("the server sent something that is not JSON", response.status);
