@@ -98,7 +98,34 @@ pub struct Answer {
 /// The seeds' centre in standardized columns, and the weight of each compared column.
 struct Centre {
     q: ZRow,
+    /// The compared dimensions and their weights.
     dims: Vec<(usize, f32)>,
+    /// Every dimension's weight (0 for those not compared), and `q` times it: the scan then
+    /// runs over whole fixed-size rows, with no lookups of which dimensions to compare.
+    w: ZRow,
+    wq: ZRow,
+}
+
+impl Centre {
+    fn new(q: ZRow, dims: Vec<(usize, f32)>) -> Centre {
+        let mut w = [0f32; DIMS];
+        for &(i, weight) in &dims {
+            w[i] = weight;
+        }
+        let wq = std::array::from_fn(|i| w[i] * q[i]);
+        Centre { q, dims, w, wq }
+    }
+
+    /// Squared weighted distance of a standardized row to the centre.
+    #[inline]
+    fn d2(&self, z: &ZRow) -> f32 {
+        let mut d2 = 0f32;
+        for ((w, wq), z) in self.w.iter().zip(&self.wq).zip(z) {
+            let d = w * z - wq;
+            d2 += d * d;
+        }
+        d2
+    }
 }
 
 fn centre(f: &Features, ask: &Ask) -> Centre {
@@ -126,7 +153,7 @@ fn centre(f: &Features, ask: &Ask) -> Centre {
         .filter(|&i| weights[i] > 0.0)
         .map(|i| (i, weights[i]))
         .collect();
-    Centre { q, dims }
+    Centre::new(q, dims)
 }
 
 fn passes(f: &Features, ask: &Ask, t: usize) -> bool {
@@ -187,13 +214,7 @@ pub fn recommend(f: &Features, group: &[u32], ask: &Ask) -> Answer {
         if banned_groups.binary_search(&g).is_ok() {
             continue;
         }
-        let z = &f.z[t];
-        let mut d2 = 0f32;
-        for &(i, w) in &c.dims {
-            let d = (z[i] - c.q[i]) * w;
-            d2 += d * d;
-        }
-        scored.push((d2, t as u32));
+        scored.push((c.d2(&f.z[t]), t as u32));
     }
     let pools = ask
         .seeds
@@ -348,7 +369,7 @@ fn reason(f: &Features, c: &Centre, t: u32, seed_genres: &[u32], seed_clusters: 
 /// here and a Spotify id (so that a client can follow them) are candidates.
 pub fn related_artists(f: &Features, artist: u32, n: usize) -> Vec<(u32, f64, Reason)> {
     let centres = f.artist_centres();
-    let me = &centres[artist as usize];
+    let centre = Centre::new(centres[artist as usize], SPACE.to_vec());
     let my_genres = &f.artists[artist as usize].genres;
     let mut scored: Vec<(f32, u32)> = f
         .artists
@@ -356,12 +377,7 @@ pub fn related_artists(f: &Features, artist: u32, n: usize) -> Vec<(u32, f64, Re
         .enumerate()
         .filter(|(a, x)| *a as u32 != artist && !x.tracks.is_empty() && x.spotify_id.is_some())
         .map(|(a, x)| {
-            let other = &centres[a];
-            let mut d2 = 0f32;
-            for (i, w) in SPACE {
-                let d = (other[i] - me[i]) * w;
-                d2 += d * d;
-            }
+            let d2 = centre.d2(&centres[a]);
             let shared = intersection(my_genres, &x.genres);
             let union = my_genres.len() + x.genres.len() - shared;
             let jaccard = if union == 0 {
@@ -379,10 +395,6 @@ pub fn related_artists(f: &Features, artist: u32, n: usize) -> Vec<(u32, f64, Re
     }
     scored.sort_unstable_by(order);
     scored.truncate(n);
-    let centre = Centre {
-        q: *me,
-        dims: SPACE.to_vec(),
-    };
     scored
         .into_iter()
         .map(|(d, a)| {
