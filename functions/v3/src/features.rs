@@ -117,8 +117,15 @@ pub const EXPLICIT: usize = COLS;
 pub const ACCENTED_TITLE: usize = COLS + 1;
 pub const NON_LATIN_TITLE: usize = COLS + 2;
 
-/// A standardized row: [`Row`]'s columns, then [`EXTRA`], each with mean 0 and deviation 1.
-pub type ZRow = [f32; DIMS];
+/// [`DIMS`] rounded up to whole groups of [`LANES`]; the padding is always 0.
+pub const WIDTH: usize = DIMS.div_ceil(LANES) * LANES;
+/// Distances are summed in this many interleaved partial sums, which the compiler keeps in one
+/// SIMD register: one running sum would make each row wait on a chain of [`DIMS`] additions.
+pub const LANES: usize = 4;
+
+/// A standardized row: [`Row`]'s columns, then [`EXTRA`], each with mean 0 and deviation 1,
+/// then zeros up to [`WIDTH`].
+pub type ZRow = [f32; WIDTH];
 
 /// The name of dimension `i` of a [`ZRow`].
 pub fn dim_name(i: usize) -> &'static str {
@@ -310,7 +317,7 @@ impl Features {
             .zip(&name)
             .map(|((row, &e), title)| {
                 let (accented, other) = title_letters(title);
-                let mut out = [0f32; DIMS];
+                let mut out = [0f32; WIDTH];
                 out[..COLS].copy_from_slice(row);
                 out[EXPLICIT] = f32::from(u8::from(e));
                 out[ACCENTED_TITLE] = f32::from(u8::from(accented));
@@ -322,7 +329,7 @@ impl Features {
         let z = wide
             .iter()
             .map(|row| {
-                let mut out = [0f32; DIMS];
+                let mut out = [0f32; WIDTH];
                 for c in 0..DIMS {
                     let v = (row[c] - mean[c]) / sd[c];
                     out[c] = if v.is_finite() { v } else { 0.0 };
@@ -376,7 +383,7 @@ impl Features {
 
     /// The mean of `tracks`' standardized rows (zeros for no tracks).
     pub fn mean_z(&self, tracks: &[u32]) -> ZRow {
-        let mut sum = [0f64; DIMS];
+        let mut sum = [0f64; WIDTH];
         for &t in tracks {
             for (s, v) in sum.iter_mut().zip(&self.z[t as usize]) {
                 *s += f64::from(*v);
@@ -457,9 +464,9 @@ impl Features {
 /// Mean and (population) standard deviation of each column over the rows where it is known.
 /// A constant column gets a deviation of 1, so that standardizing it gives 0, not NaN.
 fn moments(rows: &[ZRow]) -> (ZRow, ZRow) {
-    let mut sum = [0f64; DIMS];
-    let mut sq = [0f64; DIMS];
-    let mut count = [0f64; DIMS];
+    let mut sum = [0f64; WIDTH];
+    let mut sq = [0f64; WIDTH];
+    let mut count = [0f64; WIDTH];
     for row in rows {
         for c in 0..DIMS {
             let v = row[c] as f64;
@@ -470,8 +477,8 @@ fn moments(rows: &[ZRow]) -> (ZRow, ZRow) {
             }
         }
     }
-    let mut mean = [0f32; DIMS];
-    let mut sd = [1f32; DIMS];
+    let mut mean = [0f32; WIDTH];
+    let mut sd = [1f32; WIDTH];
     for c in 0..DIMS {
         if count[c] > 0.0 {
             let m = sum[c] / count[c];

@@ -10,7 +10,7 @@
 //! seeds and are measured on others: the share of suggestions sharing a genre with the seed goes
 //! from ~0.19 (the nine features alone) to over 0.30 (bench/v3/quality.rs prints the table).
 
-use crate::features::{self, Col, Features, ZRow, DIMS};
+use crate::features::{self, Col, Features, ZRow, DIMS, LANES, WIDTH};
 
 /// The dimensions of the similarity space (indexes into a [`ZRow`]) and their weights.
 pub const SPACE: [(usize, f32); 17] = [
@@ -108,7 +108,7 @@ struct Centre {
 
 impl Centre {
     fn new(q: ZRow, dims: Vec<(usize, f32)>) -> Centre {
-        let mut w = [0f32; DIMS];
+        let mut w = [0f32; WIDTH];
         for &(i, weight) in &dims {
             w[i] = weight;
         }
@@ -119,17 +119,24 @@ impl Centre {
     /// Squared weighted distance of a standardized row to the centre.
     #[inline]
     fn d2(&self, z: &ZRow) -> f32 {
-        let mut d2 = 0f32;
-        for ((w, wq), z) in self.w.iter().zip(&self.wq).zip(z) {
-            let d = w * z - wq;
-            d2 += d * d;
+        let mut acc = [0f32; LANES];
+        for ((w, wq), z) in self
+            .w
+            .chunks_exact(LANES)
+            .zip(self.wq.chunks_exact(LANES))
+            .zip(z.chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                let d = w[l] * z[l] - wq[l];
+                acc[l] += d * d;
+            }
         }
-        d2
+        acc.iter().sum()
     }
 }
 
 fn centre(f: &Features, ask: &Ask) -> Centre {
-    let mut q = [0f32; DIMS];
+    let mut q = [0f32; WIDTH];
     for seed in &ask.seeds {
         let v = match *seed {
             Seed::Track(t) => f.z[t as usize],
@@ -140,7 +147,7 @@ fn centre(f: &Features, ask: &Ask) -> Centre {
             *s += x / ask.seeds.len().max(1) as f32;
         }
     }
-    let mut weights = [0f32; DIMS];
+    let mut weights = [0f32; WIDTH];
     for (i, w) in SPACE {
         weights[i] = w;
     }
