@@ -221,6 +221,14 @@ pub fn check_fact(
     }
 }
 
+/// An error body with `status` repeated in it: this project's form, `{"error": "...", "status":
+/// 404}`, or Spotify's, `{"error": {"status": 404, "message": "..."}}`.
+pub fn is_error_body(body: &Value, status: u16) -> bool {
+    let flat = body["status"] == status && body["error"].is_string();
+    let spotify = body["error"]["status"] == status && body["error"]["message"].is_string();
+    flat || spotify
+}
+
 /// Everything the expectation of `case` says about `answer`, plus the rules every answer
 /// follows (the JSON error shape of API errors, nosniff, a caching policy, API errors never
 /// cached). One line per problem, each naming the case.
@@ -244,19 +252,19 @@ pub fn check_answer(case: &EventCase, answer: &Answer, data: &DataSources) -> Ve
             ));
         }
     }
-    // API errors are always the JSON error shape with the status repeated (the website may
-    // answer a browser with an HTML error page).
+    // API errors are always a JSON error shape with the status repeated (the website may
+    // answer a browser with an HTML error page): this project's `{"error", "status"}`, or on the
+    // Spotify-shaped v3 routes Spotify's `{"error": {"status", "message"}}` (their expectations
+    // pin which, with a fact on /error/status).
     if answer.status >= 400
         && (case.family != Family::Web || answer.content_type.starts_with("application/json"))
-    {
-        let ok = json
+        && !json
             .as_ref()
-            .is_some_and(|j| j["status"] == answer.status && j["error"].is_string());
-        if !ok {
-            problems.push(format!(
-                "{name}: error body is not {{\"error\", \"status\"}}"
-            ));
-        }
+            .is_some_and(|j| is_error_body(j, answer.status))
+    {
+        problems.push(format!(
+            "{name}: error body is neither {{\"error\", \"status\"}} nor Spotify's {{\"error\": {{\"status\", \"message\"}}}}"
+        ));
     }
     for fact in &case.expect.facts {
         if let Err(e) = check_fact(fact, &answer.body, json.as_ref(), data) {
@@ -312,6 +320,28 @@ mod tests {
         assert_eq!(answer.headers["vary"], "Origin, Accept-Encoding");
         assert_eq!(answer.body, b"\x89PNG");
         assert!(Answer::from_proxy_response(&json!({"errorMessage": "boom"})).is_err());
+    }
+
+    #[test]
+    fn error_bodies_repeat_their_status_in_either_form() {
+        assert!(is_error_body(
+            &json!({"error": "no track", "status": 404}),
+            404
+        ));
+        assert!(is_error_body(
+            &json!({"error": {"status": 400, "message": "at most 5 seeds"}}),
+            400
+        ));
+        assert!(!is_error_body(
+            &json!({"error": "no track", "status": 404}),
+            400
+        ));
+        assert!(!is_error_body(
+            &json!({"error": {"status": 404, "message": "x"}}),
+            400
+        ));
+        assert!(!is_error_body(&json!({"error": {"status": 400}}), 400));
+        assert!(!is_error_body(&json!({"message": "x", "status": 400}), 400));
     }
 
     #[test]

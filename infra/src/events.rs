@@ -50,8 +50,12 @@ pub struct Expectation {
 pub struct Fact {
     #[serde(default)]
     pub pointer: String,
-    /// A literal (for facts the route defines, such as an error status).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A literal (for facts the route defines, such as an error status); `null` included.
+    #[serde(
+        default,
+        deserialize_with = "present_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub equals: Option<Value>,
     /// The single value of a query on musicData.sqlite (floats compared to 1e-9 relative).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,6 +75,11 @@ pub struct Fact {
     /// The raw body text contains this (for non-JSON bodies; `pointer` unused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contains: Option<String>,
+}
+
+/// A field that is there holds a value, `null` included (serde would read `null` as absent).
+fn present_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -270,6 +279,15 @@ mod tests {
         assert_eq!(caps["path"], "css/a b.css");
         assert_eq!(percent_decode("Beyonc%C3%A9").unwrap(), "Beyoncé");
         assert_eq!(percent_decode("100%").unwrap(), "100%");
+    }
+
+    #[test]
+    fn a_fact_may_expect_null() {
+        let fact: Fact =
+            serde_json::from_value(json!({"pointer": "/a/1", "equals": null})).unwrap();
+        assert_eq!(fact.equals, Some(Value::Null));
+        let fact: Fact = serde_json::from_value(json!({"pointer": "/a", "len": 2})).unwrap();
+        assert_eq!(fact.equals, None);
     }
 
     #[test]

@@ -63,8 +63,23 @@ pub fn family_prefix(family: Family) -> &'static str {
     }
 }
 
-/// An axum route path (`/a/{x}/{*rest}`) as API Gateway writes it (`/a/{x}/{rest+}`).
+/// The API Gateway resource that serves an axum route path: `/a/{x}/{*rest}` is written
+/// `/a/{x}/{rest+}`, and a path with a trailing slash (`/a/b/`, which spotipy asks for) is served
+/// by the resource without it (`/a/b`): a REST API resource path cannot end in `/`, and a request
+/// for `/a/b/` reaches the resource `/a/b` with its path passed on as sent, so the router still
+/// sees the slash.
 pub fn apigw_path(axum_path: &str) -> String {
+    let path = apigw_pattern(axum_path);
+    match path.strip_suffix('/') {
+        Some(trimmed) if !trimmed.is_empty() => trimmed.to_string(),
+        _ => path,
+    }
+}
+
+/// An axum route path with API Gateway's spelling of greedy segments (`{*rest}` as `{rest+}`)
+/// and nothing else changed: what [`events::match_route`] matches a request path against to
+/// tell which of the router's routes an event reaches.
+pub fn apigw_pattern(axum_path: &str) -> String {
     axum_path
         .split('/')
         .map(
@@ -89,6 +104,15 @@ mod tests {
             "/api/v1.0/data_by_artist_clean/{artist}"
         );
         assert_eq!(apigw_path("/"), "/");
+        assert_eq!(
+            apigw_path("/api/v3/audio-features/"),
+            "/api/v3/audio-features"
+        );
+        assert_eq!(
+            apigw_pattern("/api/v3/audio-features/"),
+            "/api/v3/audio-features/"
+        );
+        assert_eq!(apigw_pattern("/static/{*path}"), "/static/{path+}");
     }
 
     #[test]

@@ -15,7 +15,8 @@ struct Args {
     /// "/api/v1.0/data_by_artist_clean/{artist}" or "/{proxy+}".
     #[arg(long)]
     resource: String,
-    /// The request path without the stage, percent-encoded, e.g. "/api/v1.0/data_by_artist_clean/The%20B-52's".
+    /// The request path without the stage, percent-encoded, e.g. "/api/v1.0/data_by_artist_clean/The%20B-52's";
+    /// a trailing slash is kept in the event and ignored in matching the resource, as API Gateway does.
     #[arg(long)]
     path: String,
     /// A query parameter, `key=value` (decoded), repeatable.
@@ -38,7 +39,13 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let Some(caps) = match_route(&args.resource, &args.path) else {
+    // A REST API routes a path with a trailing slash to the resource without it (spotipy asks
+    // for `/api/v3/audio-features/?ids=...`); the event keeps the path as sent.
+    let routed = match args.path.strip_suffix('/') {
+        Some(trimmed) if !trimmed.is_empty() && !args.resource.ends_with('/') => trimmed,
+        _ => args.path.as_str(),
+    };
+    let Some(caps) = match_route(&args.resource, routed) else {
         bail!(
             "{} does not match the resource {}",
             args.path,
