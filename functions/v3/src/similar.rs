@@ -177,6 +177,11 @@ fn passes(f: &Features, ask: &Ask, t: usize) -> bool {
 /// Rank the catalogue against `ask`. Never suggests a seed track, another copy of a seed's song,
 /// an excluded track, or two copies of one song (`group`: same-song group per track).
 pub fn recommend(f: &Features, group: &[u32], ask: &Ask) -> Answer {
+    recommend_keeping(f, group, ask, ask.limit * 3 + 32)
+}
+
+/// [`recommend`], keeping `keep` (at least 1) candidates while scanning.
+fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Answer {
     let c = centre(f, ask);
     let mut banned_groups: Vec<u32> = Vec::new();
     let mut seed_artists: Vec<u32> = Vec::new();
@@ -210,7 +215,13 @@ pub fn recommend(f: &Features, group: &[u32], ask: &Ask) -> Answer {
     let k = f.cluster.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
     let mut cluster_all = vec![0usize; k];
     let mut cluster_kept = vec![0usize; k];
-    let mut scored: Vec<(f32, u32)> = Vec::with_capacity(f.len());
+    // Only the nearest `keep` candidates are kept while scanning: the list is cut back to them
+    // whenever it doubles, and a track further than the last cut's worst is not stored at all.
+    // If the per-song and per-artist rules then use them up, the scan is run again in full.
+    let keep = keep.max(1);
+    let mut scored: Vec<(f32, u32)> = Vec::with_capacity(keep * 2);
+    let mut bound = f32::INFINITY;
+    let mut cut = false;
     for (t, &g) in group.iter().enumerate().take(f.len()) {
         let cl = f.cluster[t] as usize;
         cluster_all[cl] += 1;
@@ -218,10 +229,17 @@ pub fn recommend(f: &Features, group: &[u32], ask: &Ask) -> Answer {
             continue;
         }
         cluster_kept[cl] += 1;
-        if banned_groups.binary_search(&g).is_ok() {
+        let d2 = c.d2(&f.z[t]);
+        if d2 > bound || banned_groups.binary_search(&g).is_ok() {
             continue;
         }
-        scored.push((c.d2(&f.z[t]), t as u32));
+        scored.push((d2, t as u32));
+        if scored.len() == keep * 2 {
+            scored.select_nth_unstable_by(keep - 1, by_distance);
+            scored.truncate(keep);
+            bound = scored[keep - 1].0;
+            cut = true;
+        }
     }
     let pools = ask
         .seeds
@@ -265,7 +283,14 @@ pub fn recommend(f: &Features, group: &[u32], ask: &Ask) -> Answer {
         })
         .collect();
 
-    let picked = pick(f, group, ask, &seed_artists, &mut scored);
+    let mut picked = pick(f, group, ask, &seed_artists, &mut scored);
+    if picked.len() < ask.limit && cut {
+        let mut all: Vec<(f32, u32)> = (0..f.len())
+            .filter(|&t| passes(f, ask, t) && banned_groups.binary_search(&group[t]).is_err())
+            .map(|t| (c.d2(&f.z[t]), t as u32))
+            .collect();
+        picked = pick(f, group, ask, &seed_artists, &mut all);
+    }
     let suggestions = picked
         .into_iter()
         .map(|(d2, t)| Suggestion {
@@ -279,6 +304,11 @@ pub fn recommend(f: &Features, group: &[u32], ask: &Ask) -> Answer {
 
 /// The nearest of `scored` that the per-song and per-artist rules allow, nearest first (ties by
 /// track number). Sorts only a head of the list, widening it when the rules used it up.
+/// Nearest first; equal distances by track number.
+fn by_distance(a: &(f32, u32), b: &(f32, u32)) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+}
+
 fn pick(
     f: &Features,
     group: &[u32],
@@ -286,15 +316,14 @@ fn pick(
     seed_artists: &[u32],
     scored: &mut [(f32, u32)],
 ) -> Vec<(f32, u32)> {
-    let order = |a: &(f32, u32), b: &(f32, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
     let n = ask.limit;
     let mut take = (n * 3 + 32).min(scored.len());
     loop {
         if take < scored.len() {
-            scored.select_nth_unstable_by(take - 1, order);
+            scored.select_nth_unstable_by(take - 1, by_distance);
         }
         let head = &mut scored[..take];
-        head.sort_unstable_by(order);
+        head.sort_unstable_by(by_distance);
         let mut out: Vec<(f32, u32)> = Vec::with_capacity(n);
         let mut groups: Vec<u32> = Vec::with_capacity(n);
         let mut per_artist: Vec<(u32, usize)> = Vec::new();
@@ -395,12 +424,11 @@ pub fn related_artists(f: &Features, artist: u32, n: usize) -> Vec<(u32, f64, Re
             (d2.sqrt() * (1.0 - jaccard / 2.0), a as u32)
         })
         .collect();
-    let order = |a: &(f32, u32), b: &(f32, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
     if scored.len() > n && n > 0 {
-        scored.select_nth_unstable_by(n - 1, order);
+        scored.select_nth_unstable_by(n - 1, by_distance);
         scored.truncate(n);
     }
-    scored.sort_unstable_by(order);
+    scored.sort_unstable_by(by_distance);
     scored.truncate(n);
     scored
         .into_iter()
@@ -440,4 +468,52 @@ fn intersection(a: &[u32], b: &[u32]) -> usize {
         }
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cutting the candidate list while scanning, and scanning again when the rules use it up,
+    /// gives the list a full sort gives, whatever the cut's size.
+    #[test]
+    fn a_cut_scan_gives_the_full_scan_s_list() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/build/musicData.sqlite");
+        let state = crate::AppState::open(&path).expect("data/build (run the pipeline)");
+        let f = state.features().unwrap();
+        let group = state.groups();
+        let rock = f.genre("rock").unwrap();
+        let asks = [
+            Ask {
+                seeds: vec![Seed::Track(17), Seed::Genre(rock)],
+                limit: 30,
+                max_per_artist: Some(1),
+                ..Ask::default()
+            },
+            Ask {
+                seeds: vec![Seed::Track(40_000)],
+                limit: 10,
+                max_by_seed_artists: Some(2),
+                ranges: vec![(Col::Year, 1990.0, 2005.0)],
+                ..Ask::default()
+            },
+            Ask {
+                seeds: vec![Seed::Genre(rock)],
+                limit: 100,
+                hide_explicit: true,
+                targets: vec![(Col::Energy, 0.2)],
+                ..Ask::default()
+            },
+        ];
+        for ask in &asks {
+            let full = recommend_keeping(&f, group, ask, f.len());
+            assert_eq!(full.suggestions.len(), ask.limit);
+            for keep in [1, 2, 7, ask.limit, ask.limit * 3 + 32] {
+                let cut = recommend_keeping(&f, group, ask, keep);
+                assert_eq!(cut.suggestions, full.suggestions, "keep {keep}");
+                assert_eq!(cut.pools, full.pools);
+            }
+        }
+    }
 }
