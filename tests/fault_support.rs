@@ -44,6 +44,9 @@ pub enum Fault {
     /// a request of one item goes through) and hand the rest back as `UnprocessedItems`, as an
     /// overloaded table does; everything else passes.
     HalfUnprocessed,
+    /// Every BatchGetItem: the same for reads, forwarding only the first half of each table's
+    /// keys (rounded up) and handing the rest back as `UnprocessedKeys`.
+    HalfUnprocessedKeys,
 }
 
 impl Fault {
@@ -70,9 +73,10 @@ pub struct ProxyCounters {
     pub matched: AtomicU64,
     /// BatchWriteItem requests seen, whatever the mode (to time a fault inside a write).
     pub batch_writes: AtomicU64,
-    /// BatchWriteItem requests answered with part of their items unprocessed.
+    /// BatchWriteItem (BatchGetItem) requests answered with part of their items (keys)
+    /// unprocessed.
     pub partial: AtomicU64,
-    /// Items handed back as unprocessed.
+    /// Items (keys) handed back as unprocessed.
     pub held_back: AtomicU64,
     /// Control-plane requests (anything but item reads and writes): operation and JSON body.
     pub control: std::sync::Mutex<Vec<(String, serde_json::Value)>>,
@@ -217,6 +221,9 @@ async fn handle(req: Request<Incoming>, fault: Fault, shared: &Shared) -> Respon
         Fault::HalfUnprocessed if operation == "BatchWriteItem" => {
             return half_unprocessed(req, shared).await;
         }
+        Fault::HalfUnprocessedKeys if operation == "BatchGetItem" => {
+            return half_unprocessed_keys(req, shared).await;
+        }
         Fault::Refuse { codes, every, only } if target.ends_with(only) => {
             let every = (*every).max(1);
             let n = shared.counters.matched.fetch_add(1, Ordering::SeqCst) + 1;
@@ -276,6 +283,65 @@ async fn forward(
     let body = answer.bytes().await.unwrap_or_default();
     out.body(Full::new(body))
         .unwrap_or_else(|_| dynamodb_error("InternalServerError", 500))
+}
+
+/// [`Fault::HalfUnprocessedKeys`]: `{"RequestItems": {table: {"Keys": [...], ...}}}` goes on with
+/// half of each `Keys`; the answer gets the rest as `{"UnprocessedKeys": {table: {"Keys": [...]}}}`
+/// (and loses its CRC header, as below).
+async fn half_unprocessed_keys(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return dynamodb_error("InternalServerError", 500),
+    };
+    let Ok(mut request) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return dynamodb_error("SerializationException", 400);
+    };
+    let mut rest = serde_json::Map::new();
+    let mut held = 0u64;
+    if let Some(tables) = request["RequestItems"].as_object_mut() {
+        for (table, spec) in tables.iter_mut() {
+            if let Some(keys) = spec["Keys"].as_array_mut() {
+                let keep = keys.len().div_ceil(2);
+                let back = keys.split_off(keep);
+                held += back.len() as u64;
+                if !back.is_empty() {
+                    let mut unprocessed = spec.clone();
+                    unprocessed["Keys"] = serde_json::Value::Array(back);
+                    rest.insert(table.clone(), unprocessed);
+                }
+            }
+        }
+    }
+    let forwarded = Bytes::from(serde_json::to_vec(&request).unwrap_or_default());
+    let answer = forward(parts, forwarded, shared).await;
+    if held == 0 || !answer.status().is_success() {
+        return answer;
+    }
+    let (mut head, body) = answer.into_parts();
+    let bytes = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return dynamodb_error("InternalServerError", 500),
+    };
+    let mut parsed: serde_json::Value =
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::json!({}));
+    if let Some(answer) = parsed.as_object_mut() {
+        let unprocessed = answer
+            .entry("UnprocessedKeys")
+            .or_insert_with(|| serde_json::json!({}));
+        if let Some(unprocessed) = unprocessed.as_object_mut() {
+            for (table, spec) in rest {
+                unprocessed.insert(table, spec);
+            }
+        }
+    }
+    shared.counters.partial.fetch_add(1, Ordering::SeqCst);
+    shared.counters.held_back.fetch_add(held, Ordering::SeqCst);
+    head.headers.remove("x-amz-crc32");
+    Response::from_parts(
+        head,
+        Full::new(Bytes::from(serde_json::to_vec(&parsed).unwrap_or_default())),
+    )
 }
 
 /// [`Fault::HalfUnprocessed`]: split a BatchWriteItem, forward the first half, and merge the

@@ -4,3 +4,4 @@ pub mod fault_support;
 pub mod fuzz_gen;
 pub mod load_gen;
 pub mod serve;
+pub mod spread;

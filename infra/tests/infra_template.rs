@@ -168,7 +168,11 @@ fn tables_read(f: &Function, tables: &BTreeMap<String, String>) -> BTreeSet<Stri
 fn policies_name_only_the_tables_each_function_reads() {
     let t = template();
     let tables = tables(&t);
-    let allowed_actions = ["dynamodb:GetItem", "dynamodb:Query"];
+    let allowed_actions = [
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+    ];
     let mut problems = Vec::new();
     for f in t.functions().unwrap() {
         let reads = tables_read(&f, &tables);
@@ -245,6 +249,37 @@ fn policies_name_only_the_tables_each_function_reads() {
             "V2Function's {var} must name the {base} table"
         );
     }
+    // Each action on exactly what the code reads with it: titles by key (GetItem) on the title
+    // tables, folded titles (Query) on their index, a cluster's fixed tracks and its size
+    // (Query) and its drawn random tracks (BatchGetItem) on the assignments table.
+    let mut grants: BTreeSet<(String, String)> = BTreeSet::new();
+    for st in v2.statements.iter().filter(|st| st.effect == "Allow") {
+        for a in &st.actions {
+            for r in &st.resources {
+                let table = referenced_ids(r).into_iter().next().unwrap_or_default();
+                let index = r
+                    .get("Fn::Sub")
+                    .and_then(Value::as_str)
+                    .and_then(|sub| sub.split_once("/index/"))
+                    .map(|(_, index)| format!("/index/{index}"))
+                    .unwrap_or_default();
+                let name = tables.get(&table).cloned().unwrap_or(table);
+                grants.insert((a.clone(), format!("{name}{index}")));
+            }
+        }
+    }
+    let expected: BTreeSet<(String, String)> = [
+        ("dynamodb:GetItem", "Music_ML3"),
+        ("dynamodb:GetItem", "Music_ML_IDs"),
+        ("dynamodb:Query", "Music_ML3/index/name_folded-index"),
+        ("dynamodb:Query", "Music_ML_IDs/index/name_folded-index"),
+        ("dynamodb:Query", "Music_ML_Assignments"),
+        ("dynamodb:BatchGetItem", "Music_ML_Assignments"),
+    ]
+    .iter()
+    .map(|(a, r)| (a.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(grants, expected, "V2Function's grants");
     for f in t.functions().unwrap() {
         if f.logical_id != "V2Function" {
             assert!(

@@ -9,7 +9,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
-use rand::{Rng, SeedableRng};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use music_db::{GenreCount, NearTrack};
@@ -759,7 +760,7 @@ fn assignment_items<'a>(
     rows: &'a [Row],
     clusters: &[ClusterSummary],
     seed: u64,
-) -> Vec<AssignmentItemRef<'a>> {
+) -> Result<Vec<AssignmentItemRef<'a>>> {
     // Only the few nearest tracks are looked up by id: map those, not every row.
     let mut by_id: FxHashMap<&str, Option<&Row>> = clusters
         .iter()
@@ -783,17 +784,36 @@ fn assignment_items<'a>(
             });
         }
     }
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x05EE_D0F7_AB1E);
+    // Each cluster's tracks get the dense indices 0..size (`rand#00000000`..), in a fixed
+    // shuffle of the cluster: a draw picks indices uniformly, so any numbering would do, but in a
+    // shuffled one the first keys of a cluster (what the test subsets and the sam-local seeds
+    // keep) are a fair sample of it rather than the first rows read. Written cluster by cluster
+    // in key order.
+    let mut by_cluster: BTreeMap<usize, Vec<&Row>> = BTreeMap::new();
     for r in rows {
-        out.push(AssignmentItemRef {
-            assignments: r.cluster as u8,
-            sort: format!("{}{:016x}", items::SORT_RANDOM, rng.gen::<u64>()),
-            name: &r.clean.track.name,
-            id: &r.clean.track.id,
-            artists: repr_str_list(&r.clean.track.artists),
-        });
+        by_cluster.entry(r.cluster).or_default().push(r);
     }
-    out
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x05EE_D0F7_AB1E);
+    for (cluster, mut members) in by_cluster {
+        if members.len() > items::MAX_CLUSTER_TRACKS {
+            bail!(
+                "cluster {cluster} has {} tracks, more than the {} its random keys can number",
+                members.len(),
+                items::MAX_CLUSTER_TRACKS
+            );
+        }
+        members.shuffle(&mut rng);
+        for (i, r) in members.into_iter().enumerate() {
+            out.push(AssignmentItemRef {
+                assignments: cluster as u8,
+                sort: items::random_sort_key(i),
+                name: &r.clean.track.name,
+                id: &r.clean.track.id,
+                artists: repr_str_list(&r.clean.track.artists),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// A `.jsonl` file written beside its final name and renamed into place by [`JsonLines::finish`].
@@ -926,7 +946,7 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
             let with_ids = opts.out_dir.join(items::ITEMS_TRACKS_WITH_IDS);
             let without_ids = opts.out_dir.join(items::ITEMS_TRACKS);
             let titles = write_title_tables(&outcome.rows, with_ids.clone(), without_ids.clone())?;
-            let assignments = assignment_items(&outcome.rows, &outcome.clusters, opts.kmeans.seed);
+            let assignments = assignment_items(&outcome.rows, &outcome.clusters, opts.kmeans.seed)?;
             let path = write_jsonl(opts.out_dir.join(items::ITEMS_ASSIGNMENTS), &assignments)?;
             let written = vec![
                 (with_ids, titles),
@@ -1002,14 +1022,14 @@ mod tests {
 
         let borrowed = AssignmentItemRef {
             assignments: 7,
-            sort: "rand#00000000000000ff".into(),
+            sort: "rand#00000255".into(),
             name: "Gymnopédie No. 1",
             id: "5NGtFXVpXSvwunEIGeviY3",
             artists: "['Erik Satie']".into(),
         };
         let owned = items::AssignmentItem {
             assignments: 7,
-            sort: "rand#00000000000000ff".into(),
+            sort: "rand#00000255".into(),
             name: "Gymnopédie No. 1".into(),
             id: "5NGtFXVpXSvwunEIGeviY3".into(),
             artists: "['Erik Satie']".into(),

@@ -599,6 +599,54 @@ fn items_are_parallel_lists_keyed_by_title() {
         .map(|a| (a.assignments, a.sort.as_str()))
         .collect();
     assert_eq!(keys.len(), assignments.len(), "primary keys are unique");
+    // Each cluster's random keys are the dense indices 0..size, written in key order, one per
+    // track of the cluster.
+    let random: Vec<_> = assignments
+        .iter()
+        .filter(|a| a.sort.starts_with("rand#"))
+        .collect();
+    let mut next: HashMap<u8, usize> = HashMap::new();
+    let mut clusters_seen = Vec::new();
+    for a in &random {
+        let i = next.entry(a.assignments).or_insert_with(|| {
+            clusters_seen.push(a.assignments);
+            0
+        });
+        assert_eq!(
+            a.sort,
+            format!("rand#{:08}", *i),
+            "cluster {}",
+            a.assignments
+        );
+        assert_eq!(by_id[a.id.as_str()], a.assignments as usize, "{}", a.id);
+        *i += 1;
+    }
+    assert!(
+        clusters_seen.windows(2).all(|w| w[0] < w[1]),
+        "{clusters_seen:?}"
+    );
+    let mut sizes: HashMap<u8, usize> = HashMap::new();
+    for r in &o.rows {
+        *sizes.entry(r.cluster as u8).or_default() += 1;
+    }
+    assert_eq!(next, sizes, "every track once, in its cluster");
+    // A fixed shuffle, not the rows' order: the first keys are spread over the whole cluster.
+    let row_of: HashMap<&str, usize> = o
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.clean.track.id.as_str(), i))
+        .collect();
+    let first: Vec<usize> = random
+        .iter()
+        .filter(|a| a.assignments == 2)
+        .take(60)
+        .map(|a| row_of[a.id.as_str()])
+        .collect();
+    assert!(
+        first.windows(2).filter(|w| w[0] < w[1]).count() < 50,
+        "cluster 2's first keys follow the rows' order: {first:?}"
+    );
 }
 
 #[test]

@@ -36,10 +36,34 @@ pub struct TitleItem {
 pub const SORT_FIXED: &str = "fixed#";
 pub const SORT_RANDOM: &str = "rand#";
 
+/// Digits of the index in a `rand#` sort key: `rand#00000000` is a cluster's first track.
+pub const RANDOM_INDEX_DIGITS: usize = 8;
+/// The most tracks one cluster can hold (indices `0..MAX_CLUSTER_TRACKS`).
+pub const MAX_CLUSTER_TRACKS: usize = 100_000_000;
+
+/// The sort key of a cluster's track number `index`: `rand#` and the index in
+/// [`RANDOM_INDEX_DIGITS`] zero-padded decimal digits, so that key order is index order.
+pub fn random_sort_key(index: usize) -> String {
+    debug_assert!(index < MAX_CLUSTER_TRACKS, "index {index}");
+    format!("{SORT_RANDOM}{index:0width$}", width = RANDOM_INDEX_DIGITS)
+}
+
+/// The index of a `rand#` sort key written by [`random_sort_key`]; `None` for any other key
+/// (a fixed one, or a `rand#<16 hex digits>` key of the pipeline before dense indices).
+pub fn random_key_index(sort: &str) -> Option<usize> {
+    let digits = sort.strip_prefix(SORT_RANDOM)?;
+    if digits.len() != RANDOM_INDEX_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// One track in the cluster-assignments table: partition key `Assignments` (N), sort key `sort`
-/// (S). The fixed tracks of a cluster sort as `fixed#00`..`fixed#09`; every track also has one
-/// item under `rand#<16 hex digits>`, a uniformly random key, so that "10 random tracks" is a
-/// query from a random point (wrapping around) instead of a scan.
+/// (S). The fixed tracks of a cluster sort as `fixed#00`..`fixed#09`; every track of a cluster
+/// also has one item under a dense index, `rand#00000000`..`rand#<size - 1>` (see
+/// [`random_sort_key`]; the pipeline numbers the tracks in a fixed shuffle of the cluster), so
+/// that "10 random tracks" is 10 distinct indices drawn uniformly below the cluster's size and
+/// fetched by key: the size is the last `rand#` key plus one, no Scan, no Query over the cluster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssignmentItem {
     #[serde(rename = "Assignments")]
@@ -49,4 +73,39 @@ pub struct AssignmentItem {
     pub id: String,
     /// Python-list repr, e.g. `['Iiro Rantala']`, as the original's rows carried it.
     pub artists: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_keys_are_zero_padded_indices_in_index_order() {
+        assert_eq!(random_sort_key(0), "rand#00000000");
+        assert_eq!(random_sort_key(42), "rand#00000042");
+        assert_eq!(random_sort_key(MAX_CLUSTER_TRACKS - 1), "rand#99999999");
+        let keys: Vec<String> = [0, 1, 9, 10, 99, 100, 14_714, 14_715]
+            .iter()
+            .map(|&i| random_sort_key(i))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(sorted, keys, "byte order is index order");
+        for (i, k) in [0, 1, 9, 10, 99, 100, 14_714, 14_715].iter().zip(&keys) {
+            assert_eq!(random_key_index(k), Some(*i));
+        }
+        for other in [
+            "rand#",
+            "rand#1",
+            "rand#0000000a",
+            "rand#000000001",
+            "rand#-0000001",
+            "rand#+0000001",
+            "rand#3fa2c0d1e4b5a697",
+            "fixed#00",
+            "count",
+        ] {
+            assert_eq!(random_key_index(other), None, "{other}");
+        }
+    }
 }

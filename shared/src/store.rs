@@ -9,16 +9,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::future::Future;
 use std::io::{BufRead, BufReader};
-use std::ops::Bound;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Mutex;
 
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use crate::fold_name;
 use crate::items::{
-    AssignmentItem, TitleItem, ITEMS_ASSIGNMENTS, ITEMS_TRACKS, ITEMS_TRACKS_WITH_IDS, SORT_FIXED,
-    SORT_RANDOM, TABLE_ASSIGNMENTS, TABLE_TRACKS, TABLE_TRACKS_WITH_IDS,
+    random_key_index, random_sort_key, AssignmentItem, TitleItem, ITEMS_ASSIGNMENTS, ITEMS_TRACKS,
+    ITEMS_TRACKS_WITH_IDS, SORT_FIXED, SORT_RANDOM, TABLE_ASSIGNMENTS, TABLE_TRACKS,
+    TABLE_TRACKS_WITH_IDS,
 };
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -134,7 +136,9 @@ pub trait TrackStore: Send + Sync {
     /// The fixed tracks of a cluster, in their `fixed#NN` order.
     fn fixed(&self, cluster: u8) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>>;
 
-    /// Up to `n` distinct random tracks of a cluster (a query from a random sort key, wrapping).
+    /// `n` distinct tracks of a cluster, a uniform random sample in random order (every set of
+    /// `n` tracks, and every order of it, equally likely), drawn afresh on each call; all of the
+    /// cluster's tracks, shuffled, when it has `n` or fewer. See [`Sampler`].
     fn random(&self, cluster: u8, n: usize) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>>;
 }
 
@@ -161,13 +165,55 @@ pub async fn find_title(
     Ok(found.into_iter().next())
 }
 
-/// A fresh random sort key, in the same form as the stored ones (`rand#` + 16 hex digits).
-pub fn random_sort_key() -> String {
-    format!("{SORT_RANDOM}{:016x}", rand::thread_rng().gen::<u64>())
+/// `n` distinct indices below `size`, a uniform random sample in random order (every ordered
+/// choice equally likely); all of `0..size`, shuffled, when `n >= size`. (`rand`'s index
+/// sampling, which for the ten a request asks for is Floyd's algorithm, fully shuffled.)
+pub fn sample_indices<R: Rng + ?Sized>(rng: &mut R, size: usize, n: usize) -> Vec<usize> {
+    rand::seq::index::sample(rng, size, n.min(size)).into_vec()
 }
 
-/// Every `rand#` key sorts below this, so `BETWEEN start AND RANDOM_KEY_END` reaches the last one.
-pub const RANDOM_KEY_END: &str = "rand#~";
+/// A cluster's size from its last `rand#` sort key (the keys are the dense indices
+/// `0..size`, so the last one is `size - 1`); 0 for a cluster without one. A last key of another
+/// shape is an error: the table holds items of an older pipeline (`rand#<16 hex digits>`), which
+/// must be deleted and re-seeded (the batch writer's count check refuses such a table too).
+pub fn cluster_size_from_last_key(cluster: u8, last: Option<&str>) -> StoreResult<usize> {
+    match last {
+        None => Ok(0),
+        Some(sort) => random_key_index(sort).map(|i| i + 1).ok_or_else(|| {
+            StoreError::Other(format!(
+                "cluster {cluster}: the last random sort key is {sort:?}, not a dense index \
+                 ({SORT_RANDOM} and 8 digits): the assignments table holds items of an older \
+                 build; delete it and seed it again"
+            ))
+        }),
+    }
+}
+
+/// Where a store's draws come from: each thread's own generator (the default), or one generator
+/// seeded by a test, so that a run of draws can be repeated exactly.
+#[derive(Debug, Default)]
+pub struct Sampler {
+    seeded: Option<Mutex<StdRng>>,
+}
+
+impl Sampler {
+    pub fn seeded(seed: u64) -> Self {
+        Sampler {
+            seeded: Some(Mutex::new(StdRng::seed_from_u64(seed))),
+        }
+    }
+
+    /// [`sample_indices`] from this sampler's generator.
+    pub fn indices(&self, size: usize, n: usize) -> Vec<usize> {
+        match &self.seeded {
+            Some(rng) => {
+                let mut rng = rng.lock().unwrap_or_else(|e| e.into_inner());
+                sample_indices(&mut *rng, size, n)
+            }
+            None => sample_indices(&mut rand::thread_rng(), size, n),
+        }
+    }
+}
 
 /// An error while loading the embedded store's item files.
 #[derive(Debug, thiserror::Error)]
@@ -215,7 +261,8 @@ impl TitleIndex {
 #[derive(Debug, Default)]
 struct Cluster {
     fixed: Vec<AssignmentItem>,
-    /// Keyed by the random sort key, so sampling is the same range walk as the DynamoDB query.
+    /// Keyed by the `rand#` sort key, so that a draw reads the size and fetches the drawn keys
+    /// exactly as the DynamoDB store does.
     random: BTreeMap<String, AssignmentItem>,
 }
 
@@ -225,6 +272,7 @@ pub struct EmbeddedStore {
     tracks: TitleIndex,
     track_ids: TitleIndex,
     clusters: HashMap<u8, Cluster>,
+    sampler: Sampler,
 }
 
 fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, LoadError> {
@@ -289,7 +337,14 @@ impl EmbeddedStore {
             tracks: TitleIndex::new(tracks),
             track_ids: TitleIndex::new(track_ids),
             clusters,
+            sampler: Sampler::default(),
         }
+    }
+
+    /// The same store, drawing from a generator seeded with `seed` (tests).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.sampler = Sampler::seeded(seed);
+        self
     }
 
     fn index(&self, table: TitleTable) -> &TitleIndex {
@@ -299,19 +354,21 @@ impl EmbeddedStore {
         }
     }
 
-    fn sample(&self, cluster: u8, n: usize, start: &str) -> Vec<AssignmentItem> {
+    /// A draw as the DynamoDB store makes it: the size from the last `rand#` key, `n` indices
+    /// from the sampler, the items of those keys in the order drawn (a key that is missing, in
+    /// a file with a gap, is skipped, as DynamoDB would not return it).
+    fn sample(&self, cluster: u8, n: usize) -> StoreResult<Vec<AssignmentItem>> {
         let Some(c) = self.clusters.get(&cluster) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
-        let after = c
-            .random
-            .range::<str, _>((Bound::Included(start), Bound::Unbounded))
-            .map(|(_, v)| v);
-        let before = c
-            .random
-            .range::<str, _>((Bound::Unbounded, Bound::Excluded(start)))
-            .map(|(_, v)| v);
-        after.chain(before).take(n).cloned().collect()
+        let last = c.random.keys().next_back().map(String::as_str);
+        let size = cluster_size_from_last_key(cluster, last)?;
+        Ok(self
+            .sampler
+            .indices(size, n)
+            .into_iter()
+            .filter_map(|i| c.random.get(&random_sort_key(i)).cloned())
+            .collect())
     }
 }
 
@@ -350,8 +407,8 @@ impl TrackStore for EmbeddedStore {
     }
 
     fn random(&self, cluster: u8, n: usize) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
-        let found = self.sample(cluster, n, &random_sort_key());
-        Box::pin(async move { Ok(found) })
+        let found = self.sample(cluster, n);
+        Box::pin(async move { found })
     }
 }
 
@@ -420,48 +477,141 @@ mod tests {
     }
 
     #[test]
-    fn sampling_walks_from_the_start_key_and_wraps_without_duplicates() {
-        let keys = [
-            "rand#1000000000000000",
-            "rand#5000000000000000",
-            "rand#9000000000000000",
-            "rand#e000000000000000",
-        ];
-        let mut items: Vec<_> = keys.iter().map(|k| assignment(3, k)).collect();
+    fn sampled_indices_are_distinct_in_range_and_all_of_them_when_n_exceeds_the_size() {
+        let mut rng = StdRng::seed_from_u64(1);
+        for size in [0usize, 1, 2, 9, 10, 11, 60, 14_715] {
+            for n in [0usize, 1, 3, 10, 11, 100] {
+                for _ in 0..20 {
+                    let picks = sample_indices(&mut rng, size, n);
+                    assert_eq!(picks.len(), n.min(size), "size {size}, n {n}");
+                    assert!(picks.iter().all(|&i| i < size), "size {size}: {picks:?}");
+                    let mut sorted = picks.clone();
+                    sorted.sort_unstable();
+                    sorted.dedup();
+                    assert_eq!(sorted.len(), picks.len(), "repeats: {picks:?}");
+                    if n >= size {
+                        assert_eq!(sorted, (0..size).collect::<Vec<_>>());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pearson's statistic of `counts` against equal expectations.
+    fn chi_square(counts: &HashMap<Vec<usize>, u32>, cells: usize, draws: u32) -> f64 {
+        let expected = f64::from(draws) / cells as f64;
+        let seen: f64 = counts
+            .values()
+            .map(|&c| (f64::from(c) - expected).powi(2) / expected)
+            .sum();
+        // Cells never seen contribute `expected` each.
+        seen + (cells - counts.len()) as f64 * expected
+    }
+
+    #[test]
+    fn every_ordered_choice_is_equally_likely() {
+        let mut rng = StdRng::seed_from_u64(7);
+        // 3 of 5: 60 ordered choices. 60,000 draws: 1,000 expected each; the statistic follows a
+        // chi-square law with 59 degrees of freedom, above 126 with probability below 1e-6.
+        let draws = 60_000;
+        let mut counts: HashMap<Vec<usize>, u32> = HashMap::new();
+        for _ in 0..draws {
+            *counts.entry(sample_indices(&mut rng, 5, 3)).or_default() += 1;
+        }
+        assert_eq!(counts.len(), 60);
+        let x = chi_square(&counts, 60, draws);
+        assert!(
+            x < 126.0,
+            "3 of 5: chi-square {x:.1} on 59 degrees of freedom"
+        );
+        // More than the size: every order of all three, equally often (5 degrees of freedom,
+        // above 35 with probability below 1e-6).
+        let draws = 6_000;
+        let mut counts: HashMap<Vec<usize>, u32> = HashMap::new();
+        for _ in 0..draws {
+            *counts.entry(sample_indices(&mut rng, 3, 10)).or_default() += 1;
+        }
+        assert_eq!(counts.len(), 6);
+        let x = chi_square(&counts, 6, draws);
+        assert!(
+            x < 35.0,
+            "10 of 3: chi-square {x:.1} on 5 degrees of freedom"
+        );
+    }
+
+    fn sorts(v: Vec<AssignmentItem>) -> Vec<String> {
+        v.into_iter().map(|i| i.sort).collect()
+    }
+
+    #[test]
+    fn draws_fetch_distinct_drawn_keys_of_the_cluster_only() {
+        let mut items: Vec<_> = (0..4).map(|i| assignment(3, &random_sort_key(i))).collect();
         items.push(assignment(3, "fixed#01"));
         items.push(assignment(3, "fixed#00"));
-        items.push(assignment(4, "rand#2000000000000000"));
-        let store = EmbeddedStore::from_items(vec![], vec![], items);
-        let sorts = |v: Vec<AssignmentItem>| v.into_iter().map(|i| i.sort).collect::<Vec<_>>();
-        assert_eq!(sorts(store.sample(3, 2, "rand#6")), vec![keys[2], keys[3]]);
-        assert_eq!(
-            sorts(store.sample(3, 3, "rand#6")),
-            vec![keys[2], keys[3], keys[0]]
-        );
-        assert_eq!(
-            sorts(store.sample(3, 10, "rand#f")),
-            vec![keys[0], keys[1], keys[2], keys[3]]
-        );
-        assert_eq!(
-            sorts(store.sample(3, 10, "rand#5000000000000000")),
-            vec![keys[1], keys[2], keys[3], keys[0]]
-        );
-        assert!(store.sample(7, 10, "rand#0").is_empty());
+        items.push(assignment(4, &random_sort_key(0)));
+        let store = EmbeddedStore::from_items(vec![], vec![], items.clone()).with_seed(5);
+        let cluster3: Vec<String> = (0..4).map(random_sort_key).collect();
+        for _ in 0..50 {
+            let two = sorts(store.sample(3, 2).unwrap());
+            assert_eq!(two.len(), 2);
+            assert_ne!(two[0], two[1]);
+            assert!(two.iter().all(|k| cluster3.contains(k)), "{two:?}");
+            let mut all = sorts(block_on(store.random(3, 10)).unwrap());
+            all.sort();
+            assert_eq!(all, cluster3);
+        }
+        assert_eq!(sorts(store.sample(4, 10).unwrap()), ["rand#00000000"]);
+        assert!(store.sample(7, 10).unwrap().is_empty());
+        assert!(store.sample(3, 0).unwrap().is_empty());
         assert_eq!(
             sorts(block_on(store.fixed(3)).unwrap()),
             vec!["fixed#00", "fixed#01"]
         );
-        assert_eq!(block_on(store.random(3, 10)).unwrap().len(), 4);
+        // The same seed, the same draws; draws vary from call to call.
+        let store = EmbeddedStore::from_items(vec![], vec![], items.clone()).with_seed(9);
+        let again = EmbeddedStore::from_items(vec![], vec![], items).with_seed(9);
+        let a: Vec<_> = (0..20)
+            .map(|_| sorts(store.sample(3, 2).unwrap()))
+            .collect();
+        let b: Vec<_> = (0..20)
+            .map(|_| sorts(again.sample(3, 2).unwrap()))
+            .collect();
+        let c: Vec<_> = (0..20)
+            .map(|_| sorts(store.sample(3, 2).unwrap()))
+            .collect();
+        let d: Vec<_> = (0..20)
+            .map(|_| sorts(again.sample(3, 2).unwrap()))
+            .collect();
+        assert_eq!((&a, &c), (&b, &d));
+        assert_ne!(a, c);
     }
 
     #[test]
-    fn random_keys_have_the_stored_shape() {
-        let k = random_sort_key();
-        assert_eq!(k.len(), SORT_RANDOM.len() + 16);
-        assert!(k[SORT_RANDOM.len()..]
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
-        assert!(k.as_str() < RANDOM_KEY_END);
+    fn a_gap_is_skipped_and_a_key_of_an_older_build_is_an_error() {
+        // Keys 0, 2, 3: the size is 4, index 1 is not there.
+        let items: Vec<_> = [0, 2, 3]
+            .iter()
+            .map(|&i| assignment(1, &random_sort_key(i)))
+            .collect();
+        let store = EmbeddedStore::from_items(vec![], vec![], items);
+        let mut all = sorts(store.sample(1, 10).unwrap());
+        all.sort();
+        assert_eq!(all, ["rand#00000000", "rand#00000002", "rand#00000003"]);
+        // An item left from the pipeline of 16-hex random keys sorts last: refuse to guess.
+        let store = EmbeddedStore::from_items(
+            vec![],
+            vec![],
+            vec![
+                assignment(2, &random_sort_key(0)),
+                assignment(2, "rand#3fa2c0d1e4b5a697"),
+            ],
+        );
+        let err = block_on(store.random(2, 10)).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Other(m) if m.contains("older build")),
+            "{err}"
+        );
+        assert_eq!(err.retry_after_secs(), None);
     }
 
     #[test]

@@ -9,8 +9,8 @@
 //!
 //! `v2_dynamo.rs` already covers a backend that is down or silent from the first request and the
 //! writer under throttling and `UnprocessedItems`; this file adds the transitions (a backend that
-//! fails while the process is running, then comes back), a slow backend, throttled reads, and
-//! the writer through an outage. Dynalite comes from the same helper (`dynamo_support`).
+//! fails while the process is running, then comes back), a slow backend, throttled reads, a
+//! random draw's keys handed back unprocessed, and the writer through an outage. Dynalite comes from the same helper (`dynamo_support`).
 
 mod dynamo_support;
 
@@ -79,6 +79,7 @@ async fn v2_on(endpoint: &str, tables: &TableNames) -> Router {
         region: Some("us-west-1".into()),
         tables: tables.clone(),
         operation_timeout: None,
+        seed: None,
     })
     .await;
     music_http::finish(music_v2::router(state))
@@ -214,6 +215,58 @@ async fn v2_answers_503_during_dynamodb_faults_and_recovers_by_itself() {
     assert!(proxy.counters.refused.load(Ordering::SeqCst) > refused_before);
     proxy.set(Fault::Pass);
     assert_recovers(&app, &expected, "throttling").await;
+}
+
+/// A throttled table answers BatchGetItem with part of the keys unprocessed: a random draw asks
+/// for them again and still answers the whole draw, in the order drawn. Both stores are seeded
+/// alike over the same item files, so the DynamoDB draws through the faulty proxy must be exactly
+/// the embedded store's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_draws_ask_again_for_unprocessed_keys_and_keep_the_order_drawn() {
+    let Some(dynalite) = Dynalite::start() else {
+        return;
+    };
+    let tables = TableNames::default().prefixed("unprocessed_");
+    seed(&dynalite.endpoint, &tables).await;
+    let proxy = FaultProxy::start(&dynalite.endpoint).await;
+    proxy.set(Fault::HalfUnprocessedKeys);
+    let dynamo = music_http::finish(music_v2::router(
+        music_v2::AppState::dynamodb_with(music_v2::DynamoConfig {
+            endpoint_url: Some(proxy.endpoint.clone()),
+            region: Some("us-west-1".into()),
+            tables: tables.clone(),
+            operation_timeout: None,
+            seed: Some(77),
+        })
+        .await,
+    ));
+    let embedded = music_http::finish(music_v2::router(music_v2::AppState::with_store(
+        std::sync::Arc::new(
+            music_shared::store::EmbeddedStore::load(&data_dir())
+                .unwrap()
+                .with_seed(77),
+        ),
+    )));
+    for round in 0..20 {
+        for cluster in [7, 0] {
+            let path = format!("/api/v2.1/Random_Song_Assignments/{cluster}");
+            let got = ask(&dynamo, &path).await;
+            assert_eq!(got.status, 200, "{path}: {}", got.body);
+            assert_eq!(
+                got.body.as_array().map(Vec::len),
+                Some(music_v2::RANDOM_TRACKS)
+            );
+            let want = ask(&embedded, &path).await;
+            assert_eq!(
+                got.body, want.body,
+                "round {round}, {path}: DynamoDB vs embedded"
+            );
+        }
+    }
+    // Every draw of 10 keys went through at least one partial answer.
+    let partial = proxy.counters.partial.load(Ordering::SeqCst);
+    assert!(partial >= 40, "{partial} partial answers");
+    assert!(proxy.counters.held_back.load(Ordering::SeqCst) >= 40 * 5);
 }
 
 /// Keys of an item file, as the table's key attributes print.

@@ -542,6 +542,7 @@ async fn v2_survives_hostile_inputs_against_dynalite() {
         region: Some("us-west-1".into()),
         tables,
         operation_timeout: Some(Duration::from_secs(4)),
+        seed: None,
     })
     .await;
     let app = music_http::finish(music_v2::router(state));

@@ -104,7 +104,7 @@ async fn v2_lookup_latency() {
     .await;
     measure(
         &client,
-        "v2.1 Random_Song_Assignments (1-2 Queries)",
+        "v2.1 Random_Song_Assignments (1 BatchGetItem)",
         &random,
     )
     .await;

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -245,6 +246,94 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
             .unwrap();
         assert_eq!(counted, sample_lines(file).len() as u64, "{file}");
     }
+}
+
+/// A cluster's size is read once and cached; a table seeded again with fewer tracks in a cluster
+/// makes drawn keys come back missing, and the store reads the size again instead of answering
+/// short lists. A table still holding a key of the older pipeline (`rand#<16 hex>`) is refused
+/// (500) rather than read as a size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draws_follow_a_cluster_seeded_again_smaller_and_refuse_keys_of_an_older_build() {
+    let Some(dynalite) = Dynalite::start() else {
+        return;
+    };
+    let tables = TableNames::default().prefixed("reseed_");
+    let mut options = WriterOptions::new(sample_dir(), tables.clone());
+    options.endpoint_url = Some(dynalite.endpoint.clone());
+    dynamo_writer::run(&options)
+        .await
+        .unwrap_or_else(|e| panic!("seeding: {e:#}"));
+    let state = AppState::dynamodb_with(DynamoConfig {
+        endpoint_url: Some(dynalite.endpoint.clone()),
+        tables: tables.clone(),
+        seed: Some(5),
+        ..Default::default()
+    })
+    .await;
+    let server = serve(music_http::finish(music_v2::router(state))).await;
+    let http = reqwest::Client::new();
+    let url = |n: u8| format!("{}/api/v2.1/Random_Song_Assignments/{n}", server.base);
+
+    let (status, _, body) = get(&http, &url(3)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.as_array().unwrap().len(), 10);
+    // Cluster 3 again, with its first 12 tracks only.
+    let client = dynamo_writer::client(Some(&dynalite.endpoint), None).await;
+    let mut kept = HashSet::new();
+    for item in sample_lines(FILES[2]) {
+        let sort = item["sort"].as_str().unwrap();
+        let Some(index) = music_shared::items::random_key_index(sort) else {
+            continue;
+        };
+        if item["Assignments"] != 3 {
+            continue;
+        }
+        if index < 12 {
+            kept.insert(item["id"].as_str().unwrap().to_string());
+            continue;
+        }
+        client
+            .delete_item()
+            .table_name(&tables.assignments)
+            .key("Assignments", AttributeValue::N("3".into()))
+            .key("sort", AttributeValue::S(sort.to_string()))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(kept.len(), 12);
+    let mut seen = HashSet::new();
+    for _ in 0..20 {
+        let (status, _, body) = get(&http, &url(3)).await;
+        assert_eq!(status, StatusCode::OK);
+        let ids: Vec<&str> = body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 10, "{body}");
+        assert!(ids.iter().all(|id| kept.contains(*id)), "{body}");
+        seen.extend(ids.iter().map(|id| id.to_string()));
+    }
+    assert_eq!(seen.len(), 12, "every remaining track drawn in 20 draws");
+
+    // An item of the older pipeline, never read yet by this process: refused, not guessed.
+    client
+        .put_item()
+        .table_name(&tables.assignments)
+        .item("Assignments", AttributeValue::N("5".into()))
+        .item("sort", AttributeValue::S("rand#3fa2c0d1e4b5a697".into()))
+        .item("name", AttributeValue::S("Old".into()))
+        .item("id", AttributeValue::S("old".into()))
+        .item("artists", AttributeValue::S("['Old']".into()))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = get(&http, &url(5)).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    let (status, _, body) = get(&http, &url(4)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 /// What the fault proxy did.

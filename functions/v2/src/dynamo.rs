@@ -3,6 +3,7 @@
 //! holding the Lambda until API Gateway gives up.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_config::meta::region::RegionProviderChain;
@@ -10,13 +11,16 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
-use music_shared::items::{AssignmentItem, TitleItem, INDEX_FOLDED_TITLE, SORT_FIXED, SORT_RANDOM};
-use music_shared::store::{
-    random_sort_key, BoxFuture, StoreError, StoreResult, TableNames, TitleTable, TrackStore,
-    RANDOM_KEY_END,
+use music_shared::items::{
+    random_sort_key, AssignmentItem, TitleItem, INDEX_FOLDED_TITLE, SORT_FIXED, SORT_RANDOM,
 };
+use music_shared::store::{
+    cluster_size_from_last_key, BoxFuture, Sampler, StoreError, StoreResult, TableNames,
+    TitleTable, TrackStore,
+};
+use rand::Rng;
 
 /// The original deployment's region.
 pub const DEFAULT_REGION: &str = "us-west-1";
@@ -31,7 +35,18 @@ pub struct DynamoConfig {
     pub tables: TableNames,
     /// Whole-call budget including SDK retries; `None` = 1.5 s.
     pub operation_timeout: Option<Duration>,
+    /// Seed the random draws (tests, to repeat a run); `None`: each thread's own generator.
+    pub seed: Option<u64>,
 }
+
+/// The most keys one BatchGetItem request may ask for (the API's limit).
+pub const BATCH_GET_KEYS: usize = 100;
+/// Times the keys that DynamoDB hands back as `UnprocessedKeys` are asked for again, with
+/// backoff, before the draw gives up as throttled.
+pub const UNPROCESSED_RETRIES: u32 = 5;
+/// First backoff before asking for unprocessed keys again; it doubles on each retry (with
+/// jitter), so the whole budget is about 20 + 40 + 80 + 160 + 320 ms at most.
+const UNPROCESSED_BACKOFF: Duration = Duration::from_millis(20);
 
 /// Build a DynamoDB client. Against a local endpoint with no credentials in the environment it
 /// uses dummy ones (local DynamoDB implementations accept any), so that the provider chain does
@@ -113,11 +128,25 @@ fn decode<T: serde::de::DeserializeOwned>(item: HashMap<String, AttributeValue>)
 pub struct DynamoStore {
     client: Client,
     tables: TableNames,
+    /// Each cluster's size once read (the tables are read-only once seeded).
+    sizes: Mutex<HashMap<u8, usize>>,
+    sampler: Sampler,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, tables: TableNames) -> Self {
-        DynamoStore { client, tables }
+        DynamoStore {
+            client,
+            tables,
+            sizes: Mutex::new(HashMap::new()),
+            sampler: Sampler::default(),
+        }
+    }
+
+    /// The same store, drawing from a generator seeded with `seed` (tests).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.sampler = Sampler::seeded(seed);
+        self
     }
 
     pub async fn connect(config: &DynamoConfig) -> Self {
@@ -130,7 +159,120 @@ impl DynamoStore {
             timeout,
         )
         .await;
-        DynamoStore::new(client, config.tables.clone())
+        let store = DynamoStore::new(client, config.tables.clone());
+        match config.seed {
+            Some(seed) => store.with_seed(seed),
+            None => store,
+        }
+    }
+
+    fn sizes(&self) -> std::sync::MutexGuard<'_, HashMap<u8, usize>> {
+        self.sizes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A cluster's size: its last `rand#` key plus one (one Query of one item, highest key first),
+    /// cached once read. An empty cluster is not cached, so that one seeded later is seen.
+    async fn cluster_size(&self, cluster: u8) -> StoreResult<usize> {
+        if let Some(&size) = self.sizes().get(&cluster) {
+            return Ok(size);
+        }
+        let page = self
+            .client
+            .query()
+            .table_name(&self.tables.assignments)
+            .key_condition_expression("#p = :p AND begins_with(#s, :r)")
+            .expression_attribute_names("#p", "Assignments")
+            .expression_attribute_names("#s", "sort")
+            .expression_attribute_values(":p", AttributeValue::N(cluster.to_string()))
+            .expression_attribute_values(":r", AttributeValue::S(SORT_RANDOM.to_string()))
+            .projection_expression("#s")
+            .scan_index_forward(false)
+            .limit(1)
+            .send()
+            .await
+            .map_err(classify)?;
+        let last = match page.items().first().and_then(|item| item.get("sort")) {
+            None => None,
+            Some(AttributeValue::S(sort)) => Some(sort.as_str()),
+            Some(other) => {
+                return Err(StoreError::Other(format!(
+                    "cluster {cluster}: a sort key that is not a string: {other:?}"
+                )))
+            }
+        };
+        let size = cluster_size_from_last_key(cluster, last)?;
+        if size > 0 {
+            self.sizes().insert(cluster, size);
+        }
+        Ok(size)
+    }
+
+    /// The items of one cluster's `rand#` keys `indices`, in that order, in BatchGetItem
+    /// requests of up to [`BATCH_GET_KEYS`] keys. Keys DynamoDB hands back unprocessed are asked
+    /// for again after a backoff; a key with no item is left out.
+    async fn random_items(
+        &self,
+        cluster: u8,
+        indices: &[usize],
+    ) -> StoreResult<Vec<AssignmentItem>> {
+        let table = &self.tables.assignments;
+        let sorts: Vec<String> = indices.iter().map(|&i| random_sort_key(i)).collect();
+        let mut found: HashMap<String, AssignmentItem> = HashMap::with_capacity(sorts.len());
+        for chunk in sorts.chunks(BATCH_GET_KEYS) {
+            let mut keys: Vec<HashMap<String, AttributeValue>> = chunk
+                .iter()
+                .map(|sort| {
+                    HashMap::from([
+                        (
+                            "Assignments".to_string(),
+                            AttributeValue::N(cluster.to_string()),
+                        ),
+                        ("sort".to_string(), AttributeValue::S(sort.clone())),
+                    ])
+                })
+                .collect();
+            let mut retries = 0;
+            loop {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .build()
+                    .map_err(|e| StoreError::Other(format!("building a BatchGetItem: {e}")))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(table, request)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(table))
+                    .unwrap_or_default()
+                {
+                    let item: AssignmentItem = decode(item)?;
+                    found.insert(item.sort.clone(), item);
+                }
+                keys = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+                if keys.is_empty() {
+                    break;
+                }
+                retries += 1;
+                if retries > UNPROCESSED_RETRIES {
+                    return Err(StoreError::Throttled(format!(
+                        "BatchGetItem on {table}: {} key(s) still unprocessed after {UNPROCESSED_RETRIES} retries",
+                        keys.len()
+                    )));
+                }
+                let ceiling = UNPROCESSED_BACKOFF * 2u32.pow(retries - 1);
+                let wait = rand::thread_rng().gen_range(ceiling / 2..=ceiling);
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Ok(sorts.iter().filter_map(|s| found.remove(s)).collect())
     }
 
     /// Items of one cluster with a sort key in `[low, high]`, at most `limit`, in key order.
@@ -231,21 +373,32 @@ impl TrackStore for DynamoStore {
         })
     }
 
+    /// `n` indices drawn uniformly below the cluster's size, fetched by key: one Query of one
+    /// item for the size on a cluster's first draw, then one BatchGetItem per draw.
     fn random(&self, cluster: u8, n: usize) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
         Box::pin(async move {
-            let start = random_sort_key();
-            let mut out = self
-                .cluster_range(cluster, &start, RANDOM_KEY_END, n)
-                .await?;
-            if out.len() < n {
-                // Wrap around: from the first random key up to the start point. BETWEEN is
-                // inclusive, so an item exactly at `start` could come twice; drop it.
-                let wrapped = self
-                    .cluster_range(cluster, SORT_RANDOM, &start, n - out.len())
-                    .await?;
-                out.extend(wrapped.into_iter().filter(|i| i.sort != start));
+            if n == 0 {
+                return Ok(Vec::new());
             }
-            Ok(out)
+            let size = self.cluster_size(cluster).await?;
+            let indices = self.sampler.indices(size, n);
+            let items = self.random_items(cluster, &indices).await?;
+            if items.len() == indices.len() {
+                return Ok(items);
+            }
+            // A drawn key has no item: the table was seeded again, with a smaller cluster, after
+            // the size was read. Read the size again and draw once more.
+            tracing::warn!(
+                cluster,
+                size,
+                drawn = indices.len(),
+                found = items.len(),
+                "drawn random keys missing; reading the cluster's size again"
+            );
+            self.sizes().remove(&cluster);
+            let size = self.cluster_size(cluster).await?;
+            let indices = self.sampler.indices(size, n);
+            self.random_items(cluster, &indices).await
         })
     }
 }

@@ -345,7 +345,9 @@ fn seed_items(data_dir: &Path, out: &Path, per_cluster: usize) -> Result<()> {
     }
     let mut n_random = 0;
     for items in random.values_mut() {
-        // The sort keys are uniform random: the first few in key order are a fair sample.
+        // The first few keys in key order: the dense indices 0..per_cluster, which keeps the
+        // cluster's size (its last key plus one) true of the subset, and a fair sample of the
+        // cluster (the pipeline numbers it in a fixed shuffle).
         items.sort();
         for (_, line) in items.iter().take(per_cluster) {
             kept.push_str(line);

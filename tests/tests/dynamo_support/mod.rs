@@ -32,14 +32,18 @@ pub fn lines_in(dir: &std::path::Path, file: &str) -> Vec<Value> {
 
 /// Title lines kept from the start of each title file in the [`sample_dir`].
 pub const SAMPLE_TITLES: usize = 400;
-/// `rand#` items kept per cluster in the [`sample_dir`].
+/// `rand#` items kept per cluster in the [`sample_dir`]: the first keys, `rand#00000000` to
+/// `rand#00000059`.
 pub const SAMPLE_RANDOM_PER_CLUSTER: usize = 60;
 
 /// A real subset of data/build's item files, written once per test process: the first
 /// [`SAMPLE_TITLES`] titles of each title file plus every title the v2 catalogue examples and the
 /// fault tests ask for (and the titles that fold like them), every `fixed#` assignment and the
-/// first [`SAMPLE_RANDOM_PER_CLUSTER`] `rand#` ones of each cluster. Seeding the whole catalogue
-/// into dynalite takes about a minute per run; the tests need real items, not all of them.
+/// `rand#` ones of each cluster's first [`SAMPLE_RANDOM_PER_CLUSTER`] indices. A cluster's random
+/// keys must stay the dense indices `0..size` (its size is its last key plus one), so the subset
+/// is a prefix of them; the pipeline numbers a cluster in a fixed shuffle, so the prefix is a fair
+/// sample of it. Seeding the whole catalogue into dynalite takes about a minute per run; the tests
+/// need real items, not all of them.
 pub fn sample_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
@@ -75,20 +79,18 @@ pub fn sample_dir() -> PathBuf {
         }
         let text = std::fs::read_to_string(data_dir().join("Music_ML_Assignments.jsonl"))
             .expect("Music_ML_Assignments.jsonl");
-        let mut per_cluster = std::collections::HashMap::<i64, usize>::new();
         let kept: Vec<&str> = text
             .lines()
             .filter(|l| !l.trim().is_empty())
             .filter(|l| {
                 let v: Value = serde_json::from_str(l).unwrap();
-                if v["sort"].as_str().unwrap_or_default().starts_with("fixed#") {
+                let sort = v["sort"].as_str().unwrap_or_default();
+                if sort.starts_with("fixed#") {
                     return true;
                 }
-                let n = per_cluster
-                    .entry(v["Assignments"].as_i64().unwrap_or(-1))
-                    .or_default();
-                *n += 1;
-                *n <= SAMPLE_RANDOM_PER_CLUSTER
+                let index = music_shared::items::random_key_index(sort)
+                    .unwrap_or_else(|| panic!("an assignment with sort key {sort:?}"));
+                index < SAMPLE_RANDOM_PER_CLUSTER
             })
             .collect();
         std::fs::write(

@@ -29,7 +29,7 @@ pub const ROUTES: &[Route] = &[
         family: FAMILY,
         method: "GET",
         path: "/api/v2.1/Random_Song_Assignments/{n}",
-        summary: "10 random tracks of cluster n (n = 0..9), different on each call; same rows as the fixed ones",
+        summary: "10 random tracks of cluster n (n = 0..9), a uniform sample drawn afresh on each call; same rows as the fixed ones",
         example: "/api/v2.1/Random_Song_Assignments/7",
     },
 ];
