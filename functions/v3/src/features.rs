@@ -127,6 +127,13 @@ pub const LANES: usize = 4;
 /// then zeros up to [`WIDTH`].
 pub type ZRow = [f32; WIDTH];
 
+/// A [`ZRow`] in 16-bit fixed point, half the bytes: a scan over every track is bound by
+/// memory, so it ranks on these and then re-ranks the few nearest on the exact rows (see
+/// `similar`). Values are `z / Z_STEP` rounded, for |z| up to [`Z_RANGE`].
+pub type QRow = [i16; WIDTH];
+pub const Z_RANGE: f32 = 16.0;
+pub const Z_STEP: f32 = Z_RANGE / i16::MAX as f32;
+
 /// The name of dimension `i` of a [`ZRow`].
 pub fn dim_name(i: usize) -> &'static str {
     match Col::ALL.get(i) {
@@ -157,6 +164,11 @@ pub struct Features {
     /// Per track: `raw` and [`EXTRA`] standardized per dimension (mean 0, standard deviation 1;
     /// NaN -> 0).
     pub z: Vec<ZRow>,
+    /// `z` in fixed point; `None` for a row with a value beyond [`Z_RANGE`] (ranked on `z`).
+    pub zq: Vec<Option<QRow>>,
+    /// `raw` by column, for filters: a filter on two columns then reads two arrays, not every
+    /// track's whole row.
+    columns: Vec<Vec<f32>>,
     pub mean: ZRow,
     pub sd: ZRow,
     pub explicit: Vec<bool>,
@@ -326,7 +338,7 @@ impl Features {
             })
             .collect();
         let (mean, sd) = moments(&wide);
-        let z = wide
+        let z: Vec<ZRow> = wide
             .iter()
             .map(|row| {
                 let mut out = [0f32; WIDTH];
@@ -338,6 +350,17 @@ impl Features {
             })
             .collect();
 
+        let zq = z
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .all(|v| v.abs() <= Z_RANGE)
+                    .then(|| row.map(|v| (v / Z_STEP).round() as i16))
+            })
+            .collect();
+        let columns = (0..COLS)
+            .map(|c| raw.iter().map(|row| row[c]).collect())
+            .collect();
         let mut genre_tracks: Vec<Vec<u32>> = vec![Vec::new(); genres.len()];
         let mut seen: Vec<u32> = Vec::new();
         for (t, credits) in track_artists.iter().enumerate() {
@@ -365,6 +388,8 @@ impl Features {
         Ok(Features {
             raw,
             z,
+            zq,
+            columns,
             mean,
             sd,
             explicit,
@@ -405,6 +430,11 @@ impl Features {
 
     pub fn len(&self) -> usize {
         self.raw.len()
+    }
+
+    /// Every track's value of column `c`.
+    pub fn column(&self, c: Col) -> &[f32] {
+        &self.columns[c.index()]
     }
 
     pub fn is_empty(&self) -> bool {

@@ -10,7 +10,7 @@
 //! seeds and are measured on others: the share of suggestions sharing a genre with the seed goes
 //! from ~0.19 (the nine features alone) to over 0.30 (bench/v3/quality.rs prints the table).
 
-use crate::features::{self, Col, Features, ZRow, DIMS, LANES, WIDTH};
+use crate::features::{self, Col, Features, QRow, ZRow, DIMS, LANES, WIDTH, Z_STEP};
 
 /// The dimensions of the similarity space (indexes into a [`ZRow`]) and their weights.
 pub const SPACE: [(usize, f32); 17] = [
@@ -104,6 +104,11 @@ struct Centre {
     /// runs over whole fixed-size rows, with no lookups of which dimensions to compare.
     w: ZRow,
     wq: ZRow,
+    /// `w` times [`Z_STEP`]: the weights of a fixed-point row.
+    wstep: ZRow,
+    /// How far a distance on fixed-point rows may be from the exact one: half a step per
+    /// dimension, weighted, plus room for single-precision rounding.
+    slack: f32,
 }
 
 impl Centre {
@@ -113,7 +118,35 @@ impl Centre {
             w[i] = weight;
         }
         let wq = std::array::from_fn(|i| w[i] * q[i]);
-        Centre { q, dims, w, wq }
+        let wstep = w.map(|w| w * Z_STEP);
+        let norm = w.iter().map(|w| w * w).sum::<f32>().sqrt();
+        let slack = norm * Z_STEP / 2.0 * 1.01 + 1e-5;
+        Centre {
+            q,
+            dims,
+            w,
+            wq,
+            wstep,
+            slack,
+        }
+    }
+
+    /// [`Centre::d2`] on a fixed-point row: within [`Centre::slack`] of the exact distance.
+    #[inline]
+    fn d2_fixed(&self, z: &QRow) -> f32 {
+        let mut acc = [0f32; LANES];
+        for ((w, wq), z) in self
+            .wstep
+            .chunks_exact(LANES)
+            .zip(self.wq.chunks_exact(LANES))
+            .zip(z.chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                let d = w[l] * f32::from(z[l]) - wq[l];
+                acc[l] += d * d;
+            }
+        }
+        acc.iter().sum()
     }
 
     /// Squared weighted distance of a standardized row to the centre.
@@ -163,15 +196,34 @@ fn centre(f: &Features, ask: &Ask) -> Centre {
     Centre::new(q, dims)
 }
 
-fn passes(f: &Features, ask: &Ask, t: usize) -> bool {
-    if ask.hide_explicit && f.explicit[t] {
-        return false;
+/// A request's filters, with each range's column looked up once.
+struct Filters<'a> {
+    explicit: Option<&'a [bool]>,
+    ranges: Vec<(&'a [f32], f64, f64)>,
+}
+
+impl<'a> Filters<'a> {
+    fn new(f: &'a Features, ask: &Ask) -> Filters<'a> {
+        Filters {
+            explicit: ask.hide_explicit.then_some(&f.explicit[..]),
+            ranges: ask
+                .ranges
+                .iter()
+                .map(|&(c, lo, hi)| (f.column(c), lo, hi))
+                .collect(),
+        }
     }
-    let row = &f.raw[t];
-    // NaN (an unknown year or time signature) fails every range.
-    ask.ranges
-        .iter()
-        .all(|&(c, lo, hi)| row[c.index()] as f64 >= lo && row[c.index()] as f64 <= hi)
+
+    fn keep(&self, t: usize) -> bool {
+        if self.explicit.is_some_and(|e| e[t]) {
+            return false;
+        }
+        // NaN (an unknown year or time signature) fails every range.
+        self.ranges.iter().all(|&(col, lo, hi)| {
+            let v = f64::from(col[t]);
+            v >= lo && v <= hi
+        })
+    }
 }
 
 /// Rank the catalogue against `ask`. Never suggests a seed track, another copy of a seed's song,
@@ -215,31 +267,51 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
     let k = f.cluster.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
     let mut cluster_all = vec![0usize; k];
     let mut cluster_kept = vec![0usize; k];
-    // Only the nearest `keep` candidates are kept while scanning: the list is cut back to them
-    // whenever it doubles, and a track further than the last cut's worst is not stored at all.
-    // If the per-song and per-artist rules then use them up, the scan is run again in full.
+    // The scan ranks on fixed-point rows (exact where a row has none), within `slack` of the
+    // exact distance. Only candidates that can still be among the exact nearest `keep` are kept:
+    // whenever the list doubles it is cut back to those within twice the slack of its
+    // `keep`-th, and a track further than that is not stored at all. The kept ones are then
+    // ranked on their exact rows. If the per-song and per-artist rules use them up, the scan is
+    // run again in full, exactly.
+    let filters = Filters::new(f, ask);
     let keep = keep.max(1);
     let mut scored: Vec<(f32, u32)> = Vec::with_capacity(keep * 2);
     let mut bound = f32::INFINITY;
+    let mut next_cut = keep * 2;
     let mut cut = false;
+    let admit = |kth_d2: f32| (kth_d2.sqrt() + 2.0 * c.slack).powi(2);
     for (t, &g) in group.iter().enumerate().take(f.len()) {
         let cl = f.cluster[t] as usize;
         cluster_all[cl] += 1;
-        if !passes(f, ask, t) {
+        if !filters.keep(t) {
             continue;
         }
         cluster_kept[cl] += 1;
-        let d2 = c.d2(&f.z[t]);
+        let d2 = match &f.zq[t] {
+            Some(q) => c.d2_fixed(q),
+            None => c.d2(&f.z[t]),
+        };
         if d2 > bound || banned_groups.binary_search(&g).is_ok() {
             continue;
         }
         scored.push((d2, t as u32));
-        if scored.len() == keep * 2 {
+        if scored.len() >= next_cut {
             scored.select_nth_unstable_by(keep - 1, by_distance);
-            scored.truncate(keep);
-            bound = scored[keep - 1].0;
+            bound = admit(scored[keep - 1].0);
+            scored.retain(|s| s.0 <= bound);
+            next_cut = (scored.len() * 2).max(keep * 2);
             cut = true;
         }
+    }
+    for s in scored.iter_mut() {
+        s.0 = c.d2(&f.z[s.1 as usize]);
+    }
+    if cut {
+        // Every track within this exact distance is in the list (a farther fixed-point distance
+        // than `bound` means an exact one beyond it); past it the list may have gaps, so the
+        // rules must not reach there.
+        let complete = (bound.sqrt() - c.slack).max(0.0).powi(2);
+        scored.retain(|s| s.0 <= complete);
     }
     let pools = ask
         .seeds
@@ -261,7 +333,7 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
                         initial: tracks.len(),
                         after_filtering: tracks
                             .iter()
-                            .filter(|&&t| passes(f, ask, t as usize))
+                            .filter(|&&t| filters.keep(t as usize))
                             .count(),
                     }
                 }
@@ -271,7 +343,7 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
                         initial: tracks.len(),
                         after_filtering: tracks
                             .iter()
-                            .filter(|&&t| passes(f, ask, t as usize))
+                            .filter(|&&t| filters.keep(t as usize))
                             .count(),
                     }
                 }
@@ -286,7 +358,7 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
     let mut picked = pick(f, group, ask, &seed_artists, &mut scored);
     if picked.len() < ask.limit && cut {
         let mut all: Vec<(f32, u32)> = (0..f.len())
-            .filter(|&t| passes(f, ask, t) && banned_groups.binary_search(&group[t]).is_err())
+            .filter(|&t| filters.keep(t) && banned_groups.binary_search(&group[t]).is_err())
             .map(|t| (c.d2(&f.z[t]), t as u32))
             .collect();
         picked = pick(f, group, ask, &seed_artists, &mut all);
@@ -473,6 +545,44 @@ fn intersection(a: &[u32], b: &[u32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A distance on fixed-point rows is within the centre's slack of the exact one, for the
+    /// default space and with targets (weight 2) on columns outside it.
+    #[test]
+    fn fixed_point_distances_stay_within_the_slack() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/build/musicData.sqlite");
+        let state = crate::AppState::open(&path).expect("data/build (run the pipeline)");
+        let f = state.features().unwrap();
+        let asks = [
+            Ask {
+                seeds: vec![Seed::Track(5)],
+                ..Ask::default()
+            },
+            Ask {
+                seeds: vec![Seed::Track(60_000), Seed::Artist(f.credits(9)[0].0)],
+                targets: vec![(Col::Key, 7.0), (Col::Tempo, 171.0), (Col::Energy, 0.05)],
+                ..Ask::default()
+            },
+        ];
+        let mut worst = 0f32;
+        for ask in &asks {
+            let c = centre(&f, ask);
+            assert!(c.slack > 0.0 && c.slack < 0.01, "{}", c.slack);
+            for t in (0..f.len()).step_by(7) {
+                let Some(q) = &f.zq[t] else { continue };
+                let gap = (c.d2_fixed(q).sqrt() - c.d2(&f.z[t]).sqrt()).abs();
+                worst = worst.max(gap / c.slack);
+            }
+        }
+        assert!(worst <= 1.0, "a fixed-point distance is {worst} slacks off");
+        assert!(
+            worst > 0.01,
+            "the bound is far too loose to be checked: {worst}"
+        );
+        // Rows beyond the fixed-point range are ranked on their exact rows.
+        assert!(f.zq.iter().filter(|q| q.is_none()).count() < f.len() / 100);
+    }
 
     /// Cutting the candidate list while scanning, and scanning again when the rules use it up,
     /// gives the list a full sort gives, whatever the cut's size.
