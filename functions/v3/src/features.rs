@@ -166,6 +166,10 @@ pub struct Features {
     pub z: Vec<ZRow>,
     /// `z` in fixed point; `None` for a row with a value beyond [`Z_RANGE`] (ranked on `z`).
     pub zq: Vec<Option<QRow>>,
+    /// (standardized year, track), ascending: scans visit tracks outward from a year.
+    pub year_order: Vec<(f32, u32)>,
+    /// Tracks per cluster.
+    pub cluster_sizes: Vec<usize>,
     /// `raw` by column, for filters: a filter on two columns then reads two arrays, not every
     /// track's whole row.
     columns: Vec<Vec<f32>>,
@@ -358,6 +362,21 @@ impl Features {
                     .then(|| row.map(|v| (v / Z_STEP).round() as i16))
             })
             .collect();
+        let mut year_order: Vec<(f32, u32)> = z
+            .iter()
+            .enumerate()
+            .map(|(t, row)| (row[Col::Year.index()], t as u32))
+            .collect();
+        year_order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let k = cluster
+            .iter()
+            .map(|&c| usize::from(c) + 1)
+            .max()
+            .unwrap_or(0);
+        let mut cluster_sizes = vec![0usize; k];
+        for &c in &cluster {
+            cluster_sizes[usize::from(c)] += 1;
+        }
         let columns = (0..COLS)
             .map(|c| raw.iter().map(|row| row[c]).collect())
             .collect();
@@ -389,6 +408,8 @@ impl Features {
             raw,
             z,
             zq,
+            year_order,
+            cluster_sizes,
             columns,
             mean,
             sd,

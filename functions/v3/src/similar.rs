@@ -44,6 +44,9 @@ pub enum Seed {
     Genre(u32),
 }
 
+/// The dimensions a fixed-point distance sums before it checks the bound: two lane groups.
+const EARLY: usize = 2 * LANES;
+
 /// What to recommend from, and how.
 #[derive(Debug, Clone, Default)]
 pub struct Ask {
@@ -132,21 +135,25 @@ impl Centre {
     }
 
     /// [`Centre::d2`] on a fixed-point row: within [`Centre::slack`] of the exact distance.
+    /// `None` as soon as the first dimensions alone put it beyond `bound`: most rows of a scan
+    /// are far, and stop there.
     #[inline]
-    fn d2_fixed(&self, z: &QRow) -> f32 {
+    fn d2_fixed(&self, z: &QRow, bound: f32) -> Option<f32> {
         let mut acc = [0f32; LANES];
-        for ((w, wq), z) in self
-            .wstep
-            .chunks_exact(LANES)
-            .zip(self.wq.chunks_exact(LANES))
-            .zip(z.chunks_exact(LANES))
-        {
-            for l in 0..LANES {
-                let d = w[l] * f32::from(z[l]) - wq[l];
-                acc[l] += d * d;
+        let add = |from: usize, to: usize, acc: &mut [f32; LANES]| {
+            for i in (from..to).step_by(LANES) {
+                for l in 0..LANES {
+                    let d = self.wstep[i + l] * f32::from(z[i + l]) - self.wq[i + l];
+                    acc[l] += d * d;
+                }
             }
+        };
+        add(0, EARLY, &mut acc);
+        if acc.iter().sum::<f32>() > bound {
+            return None;
         }
-        acc.iter().sum()
+        add(EARLY, WIDTH, &mut acc);
+        Some(acc.iter().sum())
     }
 
     /// Squared weighted distance of a standardized row to the centre.
@@ -214,6 +221,10 @@ impl<'a> Filters<'a> {
         }
     }
 
+    fn is_empty(&self) -> bool {
+        self.explicit.is_none() && self.ranges.is_empty()
+    }
+
     fn keep(&self, t: usize) -> bool {
         if self.explicit.is_some_and(|e| e[t]) {
             return false;
@@ -264,34 +275,98 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
     seed_genres.sort_unstable();
     seed_genres.dedup();
 
-    let k = f.cluster.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
-    let mut cluster_all = vec![0usize; k];
-    let mut cluster_kept = vec![0usize; k];
+    let filters = Filters::new(f, ask);
+    let cluster_all = &f.cluster_sizes;
+    let k = cluster_all.len();
+    let cluster_kept = if filters.is_empty() {
+        cluster_all.clone()
+    } else {
+        let mut kept = vec![0usize; k];
+        for t in 0..f.len() {
+            if filters.keep(t) {
+                kept[f.cluster[t] as usize] += 1;
+            }
+        }
+        kept
+    };
     // The scan ranks on fixed-point rows (exact where a row has none), within `slack` of the
     // exact distance. Only candidates that can still be among the exact nearest `keep` are kept:
     // whenever the list doubles it is cut back to those within twice the slack of its
     // `keep`-th, and a track further than that is not stored at all. The kept ones are then
     // ranked on their exact rows. If the per-song and per-artist rules use them up, the scan is
     // run again in full, exactly.
-    let filters = Filters::new(f, ask);
+    //
+    // Tracks are visited outward from the centre's release year. Year is weighed 3, so its term
+    // alone soon exceeds the cut's bound: a side whose next track is that far is done, as every
+    // track beyond it is farther still.
     let keep = keep.max(1);
     let mut scored: Vec<(f32, u32)> = Vec::with_capacity(keep * 2);
     let mut bound = f32::INFINITY;
     let mut next_cut = keep * 2;
     let mut cut = false;
     let admit = |kth_d2: f32| (kth_d2.sqrt() + 2.0 * c.slack).powi(2);
-    for (t, &g) in group.iter().enumerate().take(f.len()) {
-        let cl = f.cluster[t] as usize;
-        cluster_all[cl] += 1;
+    let y = Col::Year.index();
+    let (wy, qy) = (c.w[y], c.q[y]);
+    // A fixed-point row's year term is at most half a step (weighted) below the exact one.
+    let year_floor = |z: f32| {
+        let lower = (wy * (z - qy)).abs() * (1.0 - 1e-5) - wy * Z_STEP / 2.0 - 1e-6;
+        if lower > 0.0 {
+            lower * lower
+        } else {
+            0.0
+        }
+    };
+    let years = &f.year_order;
+    let start = years.partition_point(|&(z, _)| z < qy);
+    let (mut down, mut up) = (start, start);
+    loop {
+        // The nearer side's next track, or stop when both sides are past the bound.
+        let below = (down > 0).then(|| years[down - 1]);
+        let above = years.get(up).copied();
+        let (z, t) = match (below, above) {
+            (Some(b), Some(a)) if qy - b.0 <= a.0 - qy => {
+                down -= 1;
+                b
+            }
+            (_, Some(a)) => {
+                up += 1;
+                a
+            }
+            (Some(b), None) => {
+                down -= 1;
+                b
+            }
+            (None, None) => break,
+        };
+        if year_floor(z) > bound {
+            // This side is done; so is the other if its next track is no nearer in year.
+            let other = if z < qy {
+                years.get(up)
+            } else {
+                down.checked_sub(1).map(|i| &years[i])
+            };
+            if other.is_none_or(|o| year_floor(o.0) > bound) {
+                break;
+            }
+            if z < qy {
+                down = 0;
+            } else {
+                up = years.len();
+            }
+            continue;
+        }
+        let t = t as usize;
         if !filters.keep(t) {
             continue;
         }
-        cluster_kept[cl] += 1;
         let d2 = match &f.zq[t] {
-            Some(q) => c.d2_fixed(q),
+            Some(q) => match c.d2_fixed(q, bound) {
+                Some(d2) => d2,
+                None => continue,
+            },
             None => c.d2(&f.z[t]),
         };
-        if d2 > bound || banned_groups.binary_search(&g).is_ok() {
+        if d2 > bound || banned_groups.binary_search(&group[t]).is_ok() {
             continue;
         }
         scored.push((d2, t as u32));
@@ -571,7 +646,12 @@ mod tests {
             assert!(c.slack > 0.0 && c.slack < 0.01, "{}", c.slack);
             for t in (0..f.len()).step_by(7) {
                 let Some(q) = &f.zq[t] else { continue };
-                let gap = (c.d2_fixed(q).sqrt() - c.d2(&f.z[t]).sqrt()).abs();
+                let fixed = c.d2_fixed(q, f32::INFINITY).unwrap();
+                // Within the bound it is the whole sum; beyond it, the whole sum or nothing.
+                assert_eq!(c.d2_fixed(q, fixed), Some(fixed));
+                let half = c.d2_fixed(q, fixed * 0.5);
+                assert!(half.is_none() || half == Some(fixed));
+                let gap = (fixed.sqrt() - c.d2(&f.z[t]).sqrt()).abs();
                 worst = worst.max(gap / c.slack);
             }
         }
