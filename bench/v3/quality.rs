@@ -107,7 +107,7 @@ fn main() {
     println!("| method | genre share of the 10 | by the seed's own artists (mean of 10) | seeds with more than 2 by own artists | time per seed |");
     println!("|---|---|---|---|---|");
     let methods = [
-        (Method::Similar, "similar (default): nine features + danceability + year x2, standardized, own artists <= 2"),
+        (Method::Similar, "similar (default): nine features + danceability, year (x3), mode, time signature, popularity, explicit, title letters; own artists <= 2"),
         (Method::Nearest, "nearest: nine clustering features, all tracks"),
         (Method::Cluster, "cluster: the original's cluster, nearest first"),
         (Method::Random, "random: uniform in the seed's cluster (the original's random ten)"),
