@@ -159,19 +159,18 @@ pub type Credit = (u32, Option<Box<str>>);
 
 /// The in-memory catalogue.
 pub struct Features {
-    /// Per track (by catalogue number): the [`Col`] values.
-    pub raw: Vec<Row>,
-    /// Per track: `raw` and [`EXTRA`] standardized per dimension (mean 0, standard deviation 1;
-    /// NaN -> 0).
-    pub z: Vec<ZRow>,
-    /// `z` in fixed point; `None` for a row with a value beyond [`Z_RANGE`] (ranked on `z`).
+    /// Per track, bit 0: the title has accented Latin letters; bit 1: letters of another script.
+    title: Vec<u8>,
+    /// Per track, [`Features::z_row`] in fixed point; `None` for a row with a value beyond
+    /// [`Z_RANGE`] (ranked on its exact row). The exact rows are not kept: they are computed
+    /// from the columns for the few tracks that need them, which keeps the table to ~25 MB.
     pub zq: Vec<Option<QRow>>,
     /// (standardized year, track), ascending: scans visit tracks outward from a year.
     pub year_order: Vec<(f32, u32)>,
     /// Tracks per cluster.
     pub cluster_sizes: Vec<usize>,
-    /// `raw` by column, for filters: a filter on two columns then reads two arrays, not every
-    /// track's whole row.
+    /// The [`Col`] values by column (a missing year or time signature is NaN): a filter on two
+    /// columns then reads two arrays, not every track's whole row.
     columns: Vec<Vec<f32>>,
     pub mean: ZRow,
     pub sd: ZRow,
@@ -291,10 +290,15 @@ impl Features {
                     .enumerate()
                     .filter_map(|(i, n)| {
                         let a = *artist_by_name.get(n.as_str())?;
+                        // Kept only where it differs from the artist table's id (two artists
+                        // of one name); [`Features::credit_id`] falls back to that.
                         let sid = ids
                             .0
                             .get(i)
-                            .filter(|s| !s.is_empty())
+                            .filter(|s| {
+                                !s.is_empty()
+                                    && artists[a as usize].spotify_id.as_deref() != Some(s.as_str())
+                            })
                             .map(|s| s.as_str().into());
                         Some((a, sid))
                     })
@@ -327,34 +331,40 @@ impl Features {
         }
         drop(artist_by_name);
 
-        let wide: Vec<ZRow> = raw
+        let title: Vec<u8> = name
             .iter()
-            .zip(&explicit)
-            .zip(&name)
-            .map(|((row, &e), title)| {
-                let (accented, other) = title_letters(title);
-                let mut out = [0f32; WIDTH];
-                out[..COLS].copy_from_slice(row);
-                out[EXPLICIT] = f32::from(u8::from(e));
-                out[ACCENTED_TITLE] = f32::from(u8::from(accented));
-                out[NON_LATIN_TITLE] = f32::from(u8::from(other));
-                out
+            .map(|t| {
+                let (accented, other) = title_letters(t);
+                u8::from(accented) | u8::from(other) << 1
             })
             .collect();
-        let (mean, sd) = moments(&wide);
-        let z: Vec<ZRow> = wide
-            .iter()
-            .map(|row| {
-                let mut out = [0f32; WIDTH];
-                for c in 0..DIMS {
-                    let v = (row[c] - mean[c]) / sd[c];
-                    out[c] = if v.is_finite() { v } else { 0.0 };
-                }
-                out
-            })
+        let columns: Vec<Vec<f32>> = (0..COLS)
+            .map(|c| raw.iter().map(|row| row[c]).collect())
             .collect();
-
-        let zq = z
+        drop(raw);
+        let mut f = Features {
+            title,
+            zq: Vec::new(),
+            year_order: Vec::new(),
+            cluster_sizes: Vec::new(),
+            columns,
+            mean: [0.0; WIDTH],
+            sd: [1.0; WIDTH],
+            explicit,
+            cluster,
+            id,
+            name,
+            by_id: Vec::new(),
+            track_artists,
+            artists,
+            artist_by_spotify_id: HashMap::new(),
+            genres,
+            genre_tracks: Vec::new(),
+            artist_centres: OnceLock::new(),
+        };
+        (f.mean, f.sd) = moments((0..f.len()).map(|t| f.wide_row(t)));
+        let z: Vec<ZRow> = (0..f.len()).map(|t| f.z_row(t)).collect();
+        f.zq = z
             .iter()
             .map(|row| {
                 row.iter()
@@ -362,30 +372,30 @@ impl Features {
                     .then(|| row.map(|v| (v / Z_STEP).round() as i16))
             })
             .collect();
-        let mut year_order: Vec<(f32, u32)> = z
+        f.year_order = z
             .iter()
             .enumerate()
             .map(|(t, row)| (row[Col::Year.index()], t as u32))
             .collect();
-        year_order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let k = cluster
+        drop(z);
+        f.year_order
+            .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let k = f
+            .cluster
             .iter()
             .map(|&c| usize::from(c) + 1)
             .max()
             .unwrap_or(0);
-        let mut cluster_sizes = vec![0usize; k];
-        for &c in &cluster {
-            cluster_sizes[usize::from(c)] += 1;
+        f.cluster_sizes = vec![0usize; k];
+        for &c in &f.cluster {
+            f.cluster_sizes[usize::from(c)] += 1;
         }
-        let columns = (0..COLS)
-            .map(|c| raw.iter().map(|row| row[c]).collect())
-            .collect();
-        let mut genre_tracks: Vec<Vec<u32>> = vec![Vec::new(); genres.len()];
+        let mut genre_tracks: Vec<Vec<u32>> = vec![Vec::new(); f.genres.len()];
         let mut seen: Vec<u32> = Vec::new();
-        for (t, credits) in track_artists.iter().enumerate() {
+        for (t, credits) in f.track_artists.iter().enumerate() {
             seen.clear();
             for (a, _) in credits.iter() {
-                let artist = &mut artists[*a as usize];
+                let artist = &mut f.artists[*a as usize];
                 if artist.tracks.last() != Some(&(t as u32)) {
                     artist.tracks.push(t as u32);
                 }
@@ -397,41 +407,51 @@ impl Features {
                 genre_tracks[g as usize].push(t as u32);
             }
         }
-        let artist_by_spotify_id = artists
+        f.genre_tracks = genre_tracks;
+        f.artist_by_spotify_id = f
+            .artists
             .iter()
             .enumerate()
             .filter_map(|(i, a)| Some((a.spotify_id.clone()?, i as u32)))
             .collect();
-        let mut by_id: Vec<u32> = (0..id.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| id[a as usize].cmp(&id[b as usize]));
-        Ok(Features {
-            raw,
-            z,
-            zq,
-            year_order,
-            cluster_sizes,
-            columns,
-            mean,
-            sd,
-            explicit,
-            cluster,
-            id,
-            name,
-            by_id,
-            track_artists,
-            artists,
-            artist_by_spotify_id,
-            genres,
-            genre_tracks,
-            artist_centres: OnceLock::new(),
-        })
+        let mut by_id: Vec<u32> = (0..f.id.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| f.id[a as usize].cmp(&f.id[b as usize]));
+        f.by_id = by_id;
+        Ok(f)
+    }
+
+    /// Track `t`'s [`Col`] values and [`EXTRA`] flags, unscaled.
+    fn wide_row(&self, t: usize) -> ZRow {
+        let mut out = [0f32; WIDTH];
+        for (c, o) in out.iter_mut().enumerate().take(COLS) {
+            *o = self.columns[c][t];
+        }
+        out[EXPLICIT] = f32::from(u8::from(self.explicit[t]));
+        out[ACCENTED_TITLE] = f32::from(self.title[t] & 1);
+        out[NON_LATIN_TITLE] = f32::from(self.title[t] >> 1);
+        out
+    }
+
+    /// Track `t`'s standardized row (each dimension's mean 0, deviation 1; unknown -> 0).
+    pub fn z_row(&self, t: usize) -> ZRow {
+        let mut out = self.wide_row(t);
+        for ((o, m), sd) in out.iter_mut().zip(&self.mean).zip(&self.sd).take(DIMS) {
+            let v = (*o - m) / sd;
+            *o = if v.is_finite() { v } else { 0.0 };
+        }
+        out
+    }
+
+    /// Track `t`'s value of column `c` (NaN for an unknown year or time signature).
+    pub fn value(&self, t: usize, c: Col) -> f32 {
+        self.columns[c.index()][t]
     }
 
     /// The mean of `tracks`' standardized rows (zeros for no tracks).
     pub fn mean_z(&self, tracks: &[u32]) -> ZRow {
         let mut sum = [0f64; WIDTH];
         for &t in tracks {
-            for (s, v) in sum.iter_mut().zip(&self.z[t as usize]) {
+            for (s, v) in sum.iter_mut().zip(&self.z_row(t as usize)) {
                 *s += f64::from(*v);
             }
         }
@@ -450,7 +470,7 @@ impl Features {
     }
 
     pub fn len(&self) -> usize {
-        self.raw.len()
+        self.cluster.len()
     }
 
     /// Every track's value of column `c`.
@@ -459,7 +479,7 @@ impl Features {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
+        self.cluster.is_empty()
     }
 
     /// The track with Spotify id `id`.
@@ -514,7 +534,7 @@ impl Features {
 
 /// Mean and (population) standard deviation of each column over the rows where it is known.
 /// A constant column gets a deviation of 1, so that standardizing it gives 0, not NaN.
-fn moments(rows: &[ZRow]) -> (ZRow, ZRow) {
+fn moments(rows: impl Iterator<Item = ZRow>) -> (ZRow, ZRow) {
     let mut sum = [0f64; WIDTH];
     let mut sq = [0f64; WIDTH];
     let mut count = [0f64; WIDTH];

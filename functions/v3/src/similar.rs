@@ -179,7 +179,7 @@ fn centre(f: &Features, ask: &Ask) -> Centre {
     let mut q = [0f32; WIDTH];
     for seed in &ask.seeds {
         let v = match *seed {
-            Seed::Track(t) => f.z[t as usize],
+            Seed::Track(t) => f.z_row(t as usize),
             Seed::Artist(a) => f.artist_centres()[a as usize],
             Seed::Genre(g) => f.mean_z(f.genre_tracks(g)),
         };
@@ -364,7 +364,7 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
                 Some(d2) => d2,
                 None => continue,
             },
-            None => c.d2(&f.z[t]),
+            None => c.d2(&f.z_row(t)),
         };
         if d2 > bound || banned_groups.binary_search(&group[t]).is_ok() {
             continue;
@@ -379,7 +379,7 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
         }
     }
     for s in scored.iter_mut() {
-        s.0 = c.d2(&f.z[s.1 as usize]);
+        s.0 = c.d2(&f.z_row(s.1 as usize));
     }
     if cut {
         // Every track within this exact distance is in the list (a farther fixed-point distance
@@ -434,7 +434,7 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
     if picked.len() < ask.limit && cut {
         let mut all: Vec<(f32, u32)> = (0..f.len())
             .filter(|&t| filters.keep(t) && banned_groups.binary_search(&group[t]).is_err())
-            .map(|t| (c.d2(&f.z[t]), t as u32))
+            .map(|t| (c.d2(&f.z_row(t)), t as u32))
             .collect();
         picked = pick(f, group, ask, &seed_artists, &mut all);
     }
@@ -531,7 +531,7 @@ fn closest_furthest(c: &Centre, z: &ZRow) -> (Vec<usize>, Vec<usize>) {
 }
 
 fn reason(f: &Features, c: &Centre, t: u32, seed_genres: &[u32], seed_clusters: &[u8]) -> Reason {
-    let (closest, furthest) = closest_furthest(c, &f.z[t as usize]);
+    let (closest, furthest) = closest_furthest(c, &f.z_row(t as usize));
     let shared_genres = f
         .track_genres(t)
         .into_iter()
@@ -651,7 +651,7 @@ mod tests {
                 assert_eq!(c.d2_fixed(q, fixed), Some(fixed));
                 let half = c.d2_fixed(q, fixed * 0.5);
                 assert!(half.is_none() || half == Some(fixed));
-                let gap = (fixed.sqrt() - c.d2(&f.z[t]).sqrt()).abs();
+                let gap = (fixed.sqrt() - c.d2(&f.z_row(t)).sqrt()).abs();
                 worst = worst.max(gap / c.slack);
             }
         }

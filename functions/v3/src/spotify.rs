@@ -356,8 +356,7 @@ fn track_out<'a>(
 ) -> TrackOut<'a> {
     let i = t as usize;
     let id = &*f.id[i];
-    let row = &f.raw[i];
-    let year = row[Col::Year.index()];
+    let year = f.value(i, Col::Year);
     TrackOut {
         id,
         name: &f.name[i],
@@ -369,9 +368,9 @@ fn track_out<'a>(
                 name: &f.artists[c.0 as usize].name,
             })
             .collect(),
-        duration_ms: row[Col::DurationMs.index()] as i64,
+        duration_ms: f.value(i, Col::DurationMs) as i64,
         explicit: f.explicit[i],
-        popularity: row[Col::Popularity.index()].round() as i64,
+        popularity: f.value(i, Col::Popularity).round() as i64,
         kind: "track",
         uri: format!("spotify:track:{id}"),
         external_urls: Links {
@@ -488,8 +487,7 @@ struct AudioFeatures<'a> {
 
 fn audio_features(f: &Features, t: u32) -> AudioFeatures<'_> {
     let i = t as usize;
-    let row = &f.raw[i];
-    let v = |c: Col| row[c.index()];
+    let v = |c: Col| f.value(i, c);
     let id = &*f.id[i];
     let ts = v(Col::TimeSignature);
     AudioFeatures {
