@@ -191,6 +191,8 @@ pub struct Features {
     genre_tracks: Vec<Vec<u32>>,
     /// Per artist, the mean of its tracks' `z` rows; computed on first use.
     artist_centres: OnceLock<Vec<ZRow>>,
+    /// Per genre, the mean of its tracks' `z` rows; computed on first use.
+    genre_centres: OnceLock<Vec<ZRow>>,
 }
 
 pub struct Artist {
@@ -361,6 +363,7 @@ impl Features {
             genres,
             genre_tracks: Vec::new(),
             artist_centres: OnceLock::new(),
+            genre_centres: OnceLock::new(),
         };
         (f.mean, f.sd) = moments((0..f.len()).map(|t| f.wide_row(t)));
         let z: Vec<ZRow> = (0..f.len()).map(|t| f.z_row(t)).collect();
@@ -457,6 +460,12 @@ impl Features {
         }
         let n = tracks.len().max(1) as f64;
         sum.map(|s| (s / n) as f32)
+    }
+
+    /// Each genre's sound: the mean of its tracks' standardized rows.
+    pub fn genre_centres(&self) -> &[ZRow] {
+        self.genre_centres
+            .get_or_init(|| self.genre_tracks.iter().map(|t| self.mean_z(t)).collect())
     }
 
     /// Each artist's sound: the mean of its tracks' standardized rows.
@@ -588,6 +597,11 @@ impl Loading {
                     .and_then(|conn| {
                         Features::load(&conn)
                             .map_err(|e| format!("reading the tracks and artists: {e}"))
+                    })
+                    .inspect(|f| {
+                        // Seeds by artist or genre start from these; no request should pay.
+                        f.artist_centres();
+                        f.genre_centres();
                     });
                 match &result {
                     Ok(f) => tracing::info!(

@@ -181,7 +181,7 @@ fn centre(f: &Features, ask: &Ask) -> Centre {
         let v = match *seed {
             Seed::Track(t) => f.z_row(t as usize),
             Seed::Artist(a) => f.artist_centres()[a as usize],
-            Seed::Genre(g) => f.mean_z(f.genre_tracks(g)),
+            Seed::Genre(g) => f.genre_centres()[g as usize],
         };
         for (s, x) in q.iter_mut().zip(v) {
             *s += x / ask.seeds.len().max(1) as f32;
