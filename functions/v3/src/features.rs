@@ -592,17 +592,23 @@ impl Loading {
             .name("v3-features".into())
             .spawn(move || {
                 let started = std::time::Instant::now();
-                let result = music_db::open_read_only(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|conn| {
-                        Features::load(&conn)
-                            .map_err(|e| format!("reading the tracks and artists: {e}"))
-                    })
-                    .inspect(|f| {
-                        // Seeds by artist or genre start from these; no request should pay.
-                        f.artist_centres();
-                        f.genre_centres();
-                    });
+                // A panic here must still settle the cell, or every request waiting for the
+                // table would wait for ever.
+                let load = std::panic::AssertUnwindSafe(|| {
+                    music_db::open_read_only(&path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|conn| {
+                            Features::load(&conn)
+                                .map_err(|e| format!("reading the tracks and artists: {e}"))
+                        })
+                        .inspect(|f| {
+                            // Seeds by artist or genre start from these; no request should pay.
+                            f.artist_centres();
+                            f.genre_centres();
+                        })
+                });
+                let result = std::panic::catch_unwind(load)
+                    .unwrap_or_else(|_| Err("the loading thread panicked".to_string()));
                 match &result {
                     Ok(f) => tracing::info!(
                         tracks = f.len(),

@@ -388,6 +388,10 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
         let complete = (bound.sqrt() - c.slack).max(0.0).powi(2);
         scored.retain(|s| s.0 <= complete);
     }
+    let pool_of = |tracks: &[u32]| Pool {
+        initial: tracks.len(),
+        after_filtering: tracks.iter().filter(|&&t| filters.keep(t as usize)).count(),
+    };
     let pools = ask
         .seeds
         .iter()
@@ -402,26 +406,8 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
                     initial: cluster_all[cl],
                     after_filtering: cluster_kept[cl],
                 },
-                (Seed::Genre(g), _) => {
-                    let tracks = f.genre_tracks(*g);
-                    Pool {
-                        initial: tracks.len(),
-                        after_filtering: tracks
-                            .iter()
-                            .filter(|&&t| filters.keep(t as usize))
-                            .count(),
-                    }
-                }
-                (Seed::Artist(a), _) => {
-                    let tracks = &f.artists[*a as usize].tracks;
-                    Pool {
-                        initial: tracks.len(),
-                        after_filtering: tracks
-                            .iter()
-                            .filter(|&&t| filters.keep(t as usize))
-                            .count(),
-                    }
-                }
+                (Seed::Genre(g), _) => pool_of(f.genre_tracks(*g)),
+                (Seed::Artist(a), _) => pool_of(&f.artists[*a as usize].tracks),
                 _ => Pool {
                     initial: 0,
                     after_filtering: 0,
