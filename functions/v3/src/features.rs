@@ -161,9 +161,11 @@ pub type Credit = (u32, Option<Box<str>>);
 pub struct Features {
     /// Per track, bit 0: the title has accented Latin letters; bit 1: letters of another script.
     title: Vec<u8>,
-    /// Per track, [`Features::z_row`] in fixed point; `None` for a row with a value beyond
-    /// [`Z_RANGE`] (ranked on its exact row). The exact rows are not kept: they are computed
-    /// from the columns for the few tracks that need them, which keeps the table to ~25 MB.
+    /// Per track, the standardized row ([`Features::z_row`]): the exact distances of the
+    /// candidates a scan keeps, and the seeds' centres, read them.
+    z: Vec<ZRow>,
+    /// `z` in fixed point, for the scan; `None` for a row with a value beyond [`Z_RANGE`] (ranked
+    /// on its exact row).
     pub zq: Vec<Option<QRow>>,
     /// (standardized year, track), ascending: scans visit tracks outward from a year.
     pub year_order: Vec<(f32, u32)>,
@@ -346,6 +348,7 @@ impl Features {
         drop(raw);
         let mut f = Features {
             title,
+            z: Vec::new(),
             zq: Vec::new(),
             year_order: Vec::new(),
             cluster_sizes: Vec::new(),
@@ -366,7 +369,7 @@ impl Features {
             genre_centres: OnceLock::new(),
         };
         (f.mean, f.sd) = moments((0..f.len()).map(|t| f.wide_row(t)));
-        let z: Vec<ZRow> = (0..f.len()).map(|t| f.z_row(t)).collect();
+        let z: Vec<ZRow> = (0..f.len()).map(|t| f.standardized(t)).collect();
         f.zq = z
             .iter()
             .map(|row| {
@@ -380,7 +383,7 @@ impl Features {
             .enumerate()
             .map(|(t, row)| (row[Col::Year.index()], t as u32))
             .collect();
-        drop(z);
+        f.z = z;
         f.year_order
             .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let k = f
@@ -437,6 +440,10 @@ impl Features {
 
     /// Track `t`'s standardized row (each dimension's mean 0, deviation 1; unknown -> 0).
     pub fn z_row(&self, t: usize) -> ZRow {
+        self.z[t]
+    }
+
+    fn standardized(&self, t: usize) -> ZRow {
         let mut out = self.wide_row(t);
         for ((o, m), sd) in out.iter_mut().zip(&self.mean).zip(&self.sd).take(DIMS) {
             let v = (*o - m) / sd;

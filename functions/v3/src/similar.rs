@@ -378,6 +378,13 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
             cut = true;
         }
     }
+    if cut && scored.len() > keep {
+        // A last cut, so that only candidates that can be among the nearest `keep` are
+        // re-ranked.
+        scored.select_nth_unstable_by(keep - 1, by_distance);
+        bound = bound.min(admit(scored[keep - 1].0));
+        scored.retain(|s| s.0 <= bound);
+    }
     for s in scored.iter_mut() {
         s.0 = c.d2(&f.z_row(s.1 as usize));
     }
