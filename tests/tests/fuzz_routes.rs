@@ -490,10 +490,27 @@ async fn fuzz_all(
     }
 }
 
+/// v3's routes that rank the whole catalogue wait for its feature table, which v3 reads on a
+/// thread of its own at start-up (seconds in a debug build on a busy machine). The fuzz is about
+/// hostile input, not start-up, so the table is waited for once before answers are timed.
+async fn wait_for_v3_table(app: &Router) {
+    let res = app
+        .clone()
+        .oneshot(
+            Request::get("/api/v3/recommendations/available-genre-seeds")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "v3's feature table did not load");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_survives_hostile_inputs() {
     let cases = env_u64("MUSIC_ML_FUZZ_CASES", 1_000);
     let app = site_app(&data_dir()).expect("data/build (run the pipeline)");
+    wait_for_v3_table(&app).await;
     fuzz_all("in-process", templates(), cases, || {
         Client::App(app.clone())
     })
@@ -506,6 +523,7 @@ async fn every_route_survives_hostile_inputs() {
 async fn every_route_survives_hostile_inputs_over_http() {
     let cases = env_u64("MUSIC_ML_FUZZ_HTTP_CASES", 250);
     let app = site_app(&data_dir()).expect("data/build (run the pipeline)");
+    wait_for_v3_table(&app).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
