@@ -60,6 +60,7 @@ Options:
   --requests N     requests per workload and pass [default: 3000]
   --clients N      concurrent keep-alive connections of the main pass [default: 8]
   --quick          500 requests per workload
+  --only TEXT      run only the workloads whose name contains TEXT
   -h, --help       this text
 
 Prints markdown tables (p50/p99/max wall, p50/p99 CPU per request) for bench/results/v3.md.";
@@ -547,6 +548,7 @@ struct Options {
     db: PathBuf,
     requests: usize,
     clients: usize,
+    only: Option<String>,
 }
 
 fn options() -> Options {
@@ -554,6 +556,7 @@ fn options() -> Options {
         db: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/build/musicData.sqlite"),
         requests: 3000,
         clients: 8,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -581,6 +584,7 @@ fn options() -> Options {
             }
             "--requests" => o.requests = value("--requests").parse().expect("--requests N"),
             "--clients" => o.clients = value("--clients").parse().expect("--clients N"),
+            "--only" => o.only = Some(value("--only")),
             other => {
                 eprintln!("unknown argument {other}; see --help");
                 std::process::exit(2);
@@ -695,6 +699,9 @@ fn main() {
     let (table_wall, table_cpu) = (t.elapsed(), process_cpu() - c);
     let mut workloads = workloads;
     workloads.extend(spotify_workloads(&features, &rows, o.requests, &mut rng));
+    if let Some(only) = &o.only {
+        workloads.retain(|(name, _)| name.contains(only.as_str()));
+    }
     let tracks = state.track_count();
     let router = app(state);
 

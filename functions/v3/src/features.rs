@@ -164,11 +164,12 @@ pub struct Features {
     /// Per track, the standardized row ([`Features::z_row`]): the exact distances of the
     /// candidates a scan keeps, and the seeds' centres, read them.
     z: Vec<ZRow>,
-    /// `z` in fixed point, for the scan; `None` for a row with a value beyond [`Z_RANGE`] (ranked
-    /// on its exact row).
-    pub zq: Vec<Option<QRow>>,
     /// (standardized year, track), ascending: scans visit tracks outward from a year.
     pub year_order: Vec<(f32, u32)>,
+    /// `z` in fixed point, for the scan, in `year_order`'s order: a scan then reads its rows one
+    /// after another instead of gathering them from all over 3.6 MB. `None` for a row with a
+    /// value beyond [`Z_RANGE`] (ranked on its exact row).
+    pub year_q: Vec<Option<QRow>>,
     /// Tracks per cluster.
     pub cluster_sizes: Vec<usize>,
     /// The [`Col`] values by column (a missing year or time signature is NaN): a filter on two
@@ -349,8 +350,8 @@ impl Features {
         let mut f = Features {
             title,
             z: Vec::new(),
-            zq: Vec::new(),
             year_order: Vec::new(),
+            year_q: Vec::new(),
             cluster_sizes: Vec::new(),
             columns,
             mean: [0.0; WIDTH],
@@ -370,22 +371,23 @@ impl Features {
         };
         (f.mean, f.sd) = moments((0..f.len()).map(|t| f.wide_row(t)));
         let z: Vec<ZRow> = (0..f.len()).map(|t| f.standardized(t)).collect();
-        f.zq = z
+        let mut year_order: Vec<(f32, u32)> = z
             .iter()
-            .map(|row| {
+            .enumerate()
+            .map(|(t, row)| (row[Col::Year.index()], t as u32))
+            .collect();
+        year_order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        f.year_q = year_order
+            .iter()
+            .map(|&(_, t)| {
+                let row = &z[t as usize];
                 row.iter()
                     .all(|v| v.abs() <= Z_RANGE)
                     .then(|| row.map(|v| (v / Z_STEP).round() as i16))
             })
             .collect();
-        f.year_order = z
-            .iter()
-            .enumerate()
-            .map(|(t, row)| (row[Col::Year.index()], t as u32))
-            .collect();
+        f.year_order = year_order;
         f.z = z;
-        f.year_order
-            .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let k = f
             .cluster
             .iter()
