@@ -15,7 +15,7 @@ use music_db::{ArtistRow, ClusterRow, ElbowRow, OpenError, TrackRow};
 use music_http::ApiError;
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::answers::{self, ClusteringFeatures, ElbowPoint, RawFeatures, ScaledFeatures};
+use crate::answers::{self, ClusteringFeatures, ElbowPoint, NamedNumbers, ScaledFeatures};
 
 /// The loaded data, shared by every request.
 pub struct Catalogue {
@@ -284,17 +284,17 @@ impl Catalogue {
             duration_scale: scaled.duration_scale,
         };
         Ok(Some(answers::Track {
-            features: RawFeatures {
-                danceability: t.danceability,
-                energy: t.energy,
-                loudness: t.loudness,
-                speechiness: t.speechiness,
-                acousticness: t.acousticness,
-                instrumentalness: t.instrumentalness,
-                liveness: t.liveness,
-                valence: t.valence,
-                tempo: t.tempo,
-            },
+            features: NamedNumbers([
+                ("danceability", t.danceability),
+                ("energy", t.energy),
+                ("loudness", t.loudness),
+                ("speechiness", t.speechiness),
+                ("acousticness", t.acousticness),
+                ("instrumentalness", t.instrumentalness),
+                ("liveness", t.liveness),
+                ("valence", t.valence),
+                ("tempo", t.tempo),
+            ]),
             scaled,
             clustering_features,
             cluster_label: self.labels.get(&t.cluster).cloned(),

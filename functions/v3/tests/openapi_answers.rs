@@ -45,7 +45,20 @@ struct Checker<'a> {
     seen: Seen,
 }
 
-impl Checker<'_> {
+async fn document() -> Value {
+    let (status, doc) = get("/api/v3/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    doc
+}
+
+impl<'a> Checker<'a> {
+    fn new(doc: &'a Value) -> Self {
+        Checker {
+            doc,
+            seen: Seen::default(),
+        }
+    }
+
     fn resolve<'s>(&'s self, schema: &'s Value) -> (&'s Value, Option<&'s str>) {
         match schema["$ref"].as_str() {
             Some(r) => (
@@ -191,11 +204,8 @@ fn response_schema(op: &Value, status: StatusCode) -> &Value {
 
 #[tokio::test]
 async fn answers_are_what_the_document_says() {
-    let (_, doc) = get("/api/v3/openapi.json").await;
-    let mut checker = Checker {
-        doc: &doc,
-        seen: Seen::default(),
-    };
+    let doc = document().await;
+    let mut checker = Checker::new(&doc);
     let examples: Vec<&str> = catalog::routes_of(Family::V3)
         .iter()
         .map(|r| r.example)
@@ -243,7 +253,7 @@ fn sample(p: &Value) -> Option<String> {
 /// added is answered, or refused for its value but not as an unknown parameter.
 #[tokio::test]
 async fn documented_parameters_are_accepted() {
-    let (_, doc) = get("/api/v3/openapi.json").await;
+    let doc = document().await;
     for r in catalog::routes_of(Family::V3) {
         let op = &doc["paths"][r.path]["get"];
         for p in op["parameters"].as_array().into_iter().flatten() {
@@ -268,11 +278,8 @@ async fn documented_parameters_are_accepted() {
 /// refused.
 #[tokio::test]
 async fn the_check_catches_drift() {
-    let (_, doc) = get("/api/v3/openapi.json").await;
-    let mut checker = Checker {
-        doc: &doc,
-        seen: Seen::default(),
-    };
+    let doc = document().await;
+    let mut checker = Checker::new(&doc);
     let (_, track) = get("/api/v3/tracks/4BP3uh0hFLFRb5cjsgLqDh").await;
     let schema = serde_json::json!({"$ref": "#/components/schemas/Track"});
     assert!(checker.check(&schema, &track, "track").is_ok());

@@ -52,11 +52,13 @@ pub struct SearchHit {
     /// The track's cluster; for an artist, the cluster most of its tracks are in (cluster_basis = tracks) or the one nearest its mean features (features).
     #[schema(required = true)]
     pub cluster: Option<i64>,
+    /// Artists only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<ClusterBasis>)]
+    #[schema(value_type = Option<ClusterBasis>, nullable = false)]
     pub cluster_basis: Option<String>,
-    /// The artist's tracks in the data.
+    /// The artist's tracks in the data (artists only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub tracks: Option<i64>,
     pub popularity: Option<f64>,
     /// exact: the query is the whole name; prefix: the name starts with it; word: its words are found elsewhere in the title and artists; fuzzy: a typo was needed.
@@ -78,18 +80,13 @@ pub struct ClusteringFeatures {
     pub duration_scale: f64,
 }
 
-/// A track's raw audio features, as stored.
-#[derive(Serialize, ToSchema)]
-pub struct RawFeatures {
-    pub danceability: f64,
-    pub energy: f64,
-    pub loudness: f64,
-    pub speechiness: f64,
-    pub acousticness: f64,
-    pub instrumentalness: f64,
-    pub liveness: f64,
-    pub valence: f64,
-    pub tempo: f64,
+/// Named numbers, serialized as one JSON object in their order.
+pub struct NamedNumbers<const N: usize>(pub [(&'static str, f64); N]);
+
+impl<const N: usize> Serialize for NamedNumbers<N> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
 }
 
 /// The scaled columns, computed from the raw ones and the extremes the pipeline scaled against.
@@ -121,7 +118,10 @@ pub struct Track {
     /// 2021-table tracks only.
     #[schema(required = true)]
     pub time_signature: Option<i64>,
-    pub features: RawFeatures,
+    /// The raw audio features, as stored: danceability, energy, loudness, speechiness,
+    /// acousticness, instrumentalness, liveness, valence, tempo.
+    #[schema(value_type = std::collections::BTreeMap<String, f64>)]
+    pub features: NamedNumbers<9>,
     pub scaled: ScaledFeatures,
     pub clustering_features: ClusteringFeatures,
     pub cluster: i64,
@@ -147,7 +147,9 @@ pub struct Recommended<'a> {
     /// Euclidean: in the nine clustering features (cluster, nearest), in the standardized columns of `features` (similar); null for random.
     #[schema(required = true)]
     pub distance: Option<f64>,
+    /// Method `similar` only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub reason: Option<ReasonOut<'a>>,
 }
 
