@@ -207,6 +207,7 @@ table! {
 
 /// One entry of a cluster's `top_genres`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GenreCount {
     pub genre: String,
     /// Tracks of the cluster with the genre.
@@ -217,6 +218,7 @@ pub struct GenreCount {
 
 /// One entry of a cluster's `nearest`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NearTrack {
     pub id: String,
     pub name: String,

@@ -47,6 +47,7 @@ pub enum Target {
 
 /// How a hit matched, as a label for people (the ranking itself uses more than this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Match {
     /// The query is the whole name (a track's title, an artist's name), folded.

@@ -43,10 +43,12 @@ pub fn shown(input: &str) -> String {
     prefix(input, MAX_ECHO_CHARS)
 }
 
+/// The error body of every route but the Spotify-shaped ones.
 #[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    status: u16,
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Error))]
+pub struct ErrorBody<'a> {
+    pub error: &'a str,
+    pub status: u16,
 }
 
 impl ApiError {
@@ -107,7 +109,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, message) = self.public();
-        let body = serde_json::to_vec(&Body {
+        let body = serde_json::to_vec(&ErrorBody {
             error: &message,
             status: status.as_u16(),
         })
@@ -128,22 +130,32 @@ impl From<ApiError> for SpotifyError {
     }
 }
 
+/// Spotify's error form, for the routes shaped like Spotify's.
 #[derive(Serialize)]
-struct SpotifyBody<'a> {
-    error: SpotifyInner<'a>,
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(
+        as = SpotifyError,
+        examples(json!({"error": {"status": 400, "message": "at most 5 seeds in all (seed_tracks, seed_artists and seed_genres together; got 6)"}}))
+    )
+)]
+pub struct SpotifyErrorBody<'a> {
+    pub error: SpotifyErrorInner<'a>,
 }
 
 #[derive(Serialize)]
-struct SpotifyInner<'a> {
-    status: u16,
-    message: &'a str,
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SpotifyErrorInner<'a> {
+    pub status: u16,
+    pub message: &'a str,
 }
 
 impl IntoResponse for SpotifyError {
     fn into_response(self) -> Response {
         let (status, message) = self.0.public();
-        let body = serde_json::to_vec(&SpotifyBody {
-            error: SpotifyInner {
+        let body = serde_json::to_vec(&SpotifyErrorBody {
+            error: SpotifyErrorInner {
                 status: status.as_u16(),
                 message: &message,
             },

@@ -96,15 +96,22 @@ async fn data_by_artist_clean(
     )))
 }
 
+/// `GET /api`.
+#[derive(serde::Serialize)]
+struct Listing {
+    title: &'static str,
+    available_routes: Vec<music_http::catalog::Route>,
+}
+
 /// The original's root page listed its routes as HTML; this is the same list as JSON, built
 /// from the catalogue so that it names every family's routes and cannot drift from them.
 async fn api_listing() -> Response {
     static BODY: OnceLock<StaticBody> = OnceLock::new();
     BODY.get_or_init(|| {
-        let listing = serde_json::json!({
-            "title": "Music ML API: Spotify tracks clustered with K-Means",
-            "available_routes": music_http::catalog::routes(),
-        });
+        let listing = Listing {
+            title: "Music ML API: Spotify tracks clustered with K-Means",
+            available_routes: music_http::catalog::routes(),
+        };
         StaticBody::json(serde_json::to_vec(&listing).unwrap_or_else(|_| b"{}".to_vec()))
     })
     .response()

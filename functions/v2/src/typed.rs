@@ -3,52 +3,76 @@
 //! sorted. Old clients read `data.Item.artists.L[0].S`, so that layout is kept byte for byte
 //! (minus `ResponseMetadata`, which only leaked AWS request ids).
 
-use std::collections::BTreeMap;
-
 use music_shared::items::TitleItem;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 
-fn string(s: &str) -> Value {
-    json!({ "S": s })
+/// DynamoDB's string attribute, `{"S": ..}`.
+#[derive(Serialize)]
+pub struct S<'a> {
+    #[serde(rename = "S")]
+    pub s: &'a str,
 }
 
-fn list(values: impl IntoIterator<Item = Value>) -> Value {
-    json!({ "L": values.into_iter().collect::<Vec<_>>() })
+/// DynamoDB's number attribute, `{"N": "3"}` (numbers travel as strings).
+#[derive(Serialize)]
+pub struct N {
+    #[serde(rename = "N")]
+    pub n: String,
 }
 
-/// `{"Item": {...}}` with the item's attributes in typed form. `name_folded` is our lookup key,
-/// not part of the original item, so it stays private.
-pub fn envelope(item: &TitleItem) -> Value {
-    // BTreeMap orders keys by bytes, as Python's sort_keys does for these ASCII names
-    // ("Assignments" before "artists").
-    let mut attrs: BTreeMap<&str, Value> = BTreeMap::new();
-    attrs.insert("name", string(&item.name));
-    attrs.insert("artists", list(item.artists.iter().map(|a| string(a))));
-    attrs.insert(
-        "genres",
-        list(
-            item.genres
-                .iter()
-                .map(|g| list(g.iter().map(|s| string(s)))),
-        ),
-    );
-    attrs.insert(
-        "Assignments",
-        list(
-            item.assignments
-                .iter()
-                .map(|n| json!({ "N": n.to_string() })),
-        ),
-    );
-    if let Some(ids) = &item.id {
-        attrs.insert("id", list(ids.iter().map(|s| string(s))));
+/// DynamoDB's list attribute, `{"L": [..]}`.
+#[derive(Serialize)]
+pub struct L<T> {
+    #[serde(rename = "L")]
+    pub l: Vec<T>,
+}
+
+fn strings(values: &[String]) -> L<S<'_>> {
+    L {
+        l: values.iter().map(|s| S { s }).collect(),
     }
-    let mut envelope = Map::new();
-    envelope.insert(
-        "Item".to_string(),
-        Value::Object(attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
-    );
-    Value::Object(envelope)
+}
+
+/// A title item's attributes in typed form, in Python's `sort_keys` order (by bytes:
+/// "Assignments" before "artists"). `name_folded` is our lookup key, not part of the original
+/// item, so it stays private.
+#[derive(Serialize)]
+pub struct Attributes<'a> {
+    #[serde(rename = "Assignments")]
+    pub assignments: L<N>,
+    pub artists: L<S<'a>>,
+    pub genres: L<L<S<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<L<S<'a>>>,
+    pub name: S<'a>,
+}
+
+/// `{"Item": {...}}`.
+#[derive(Serialize)]
+pub struct Envelope<'a> {
+    #[serde(rename = "Item")]
+    pub item: Attributes<'a>,
+}
+
+/// `{"Item": {...}}` with the item's attributes in typed form.
+pub fn envelope(item: &TitleItem) -> Envelope<'_> {
+    Envelope {
+        item: Attributes {
+            assignments: L {
+                l: item
+                    .assignments
+                    .iter()
+                    .map(|n| N { n: n.to_string() })
+                    .collect(),
+            },
+            artists: strings(&item.artists),
+            genres: L {
+                l: item.genres.iter().map(|g| strings(g)).collect(),
+            },
+            id: item.id.as_deref().map(strings),
+            name: S { s: &item.name },
+        },
+    }
 }
 
 /// The same item as plain JSON, in the item files' field order, without `name_folded`.

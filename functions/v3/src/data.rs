@@ -13,9 +13,9 @@ use axum::body::Bytes;
 use music_db::blobs::{self, Neighbours};
 use music_db::{ArtistRow, ClusterRow, ElbowRow, OpenError, TrackRow};
 use music_http::ApiError;
-use music_shared::FEATURES;
 use rusqlite::{Connection, OptionalExtension};
-use serde_json::{json, Map, Value};
+
+use crate::answers::{self, ClusteringFeatures, ElbowPoint, NamedNumbers, ScaledFeatures};
 
 /// The loaded data, shared by every request.
 pub struct Catalogue {
@@ -118,12 +118,12 @@ impl Catalogue {
                 ),
             ));
         }
-        let cluster_json: Vec<Value> = clusters.iter().map(cluster_json).collect();
+        let answers: Vec<answers::Cluster> = clusters.iter().map(cluster_answer).collect();
         let cluster_bodies = clusters
             .iter()
-            .zip(&cluster_json)
-            .map(|(c, v)| (c.cluster, Bytes::from(v.to_string())))
-            .collect();
+            .zip(&answers)
+            .map(|(c, a)| Ok((c.cluster, body(path, a)?)))
+            .collect::<Result<_, OpenError>>()?;
         let labels = clusters
             .iter()
             .map(|c| (c.cluster, c.label.clone()))
@@ -135,9 +135,12 @@ impl Catalogue {
                     .collect::<Result<_, _>>()
             })
             .map_err(invalid(path, "reading the elbow"))?;
-        let elbow: Vec<Value> = elbow
+        let elbow: Vec<ElbowPoint> = elbow
             .iter()
-            .map(|e| json!({"k": e.k, "inertia": e.inertia}))
+            .map(|e| ElbowPoint {
+                k: e.k,
+                inertia: e.inertia,
+            })
             .collect();
         let mut extremes = [0.0; 4];
         for (slot, key) in extremes.iter_mut().zip([
@@ -165,10 +168,10 @@ impl Catalogue {
             neighbours,
             position,
             index,
-            clusters_body: Bytes::from(Value::Array(cluster_json).to_string()),
+            clusters_body: body(path, &answers)?,
             cluster_bodies,
             labels,
-            elbow_body: Bytes::from(Value::Array(elbow).to_string()),
+            elbow_body: body(path, &elbow)?,
             extremes,
             artist_count: artist_count as usize,
         })
@@ -238,7 +241,7 @@ impl Catalogue {
 
     /// One track in full: every stored column, the scaled columns and clustering features
     /// computed as the pipeline did, each artist's genres, the cluster's label.
-    pub fn track_detail(&self, id: &str) -> Result<Option<Value>, ApiError> {
+    pub fn track_detail(&self, id: &str) -> Result<Option<answers::Track>, ApiError> {
         let conn = self.connection();
         let row = conn
             .prepare_cached(track_detail_sql())
@@ -263,60 +266,54 @@ impl Catalogue {
         drop(conn);
         let [min_loudness, max_tempo, max_duration, max_popularity] = self.extremes;
         let ratio = |v: f64, x: f64| if x == 0.0 { 0.0 } else { v / x };
-        let scaled = [
-            ("loudness_scale", 1.0 - ratio(t.loudness, min_loudness)),
-            ("tempo_scale", ratio(t.tempo, max_tempo)),
-            ("duration_scale", ratio(t.duration_ms, max_duration)),
-            ("popularity_scale", ratio(t.popularity, max_popularity)),
-        ];
-        let raw = [
-            ("danceability", t.danceability),
-            ("energy", t.energy),
-            ("loudness", t.loudness),
-            ("speechiness", t.speechiness),
-            ("acousticness", t.acousticness),
-            ("instrumentalness", t.instrumentalness),
-            ("liveness", t.liveness),
-            ("valence", t.valence),
-            ("tempo", t.tempo),
-        ];
-        let value_of = |name: &str| {
-            raw.iter()
-                .chain(&scaled)
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| *v)
+        let scaled = ScaledFeatures {
+            loudness_scale: 1.0 - ratio(t.loudness, min_loudness),
+            tempo_scale: ratio(t.tempo, max_tempo),
+            duration_scale: ratio(t.duration_ms, max_duration),
+            popularity_scale: ratio(t.popularity, max_popularity),
         };
-        let clustering: Map<String, Value> = FEATURES
-            .iter()
-            .map(|f| (f.to_string(), json!(value_of(f))))
-            .collect();
-        let object = |pairs: &[(&str, f64)]| -> Map<String, Value> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), json!(v)))
-                .collect()
+        let clustering_features = ClusteringFeatures {
+            energy: t.energy,
+            speechiness: t.speechiness,
+            acousticness: t.acousticness,
+            instrumentalness: t.instrumentalness,
+            liveness: t.liveness,
+            valence: t.valence,
+            loudness_scale: scaled.loudness_scale,
+            tempo_scale: scaled.tempo_scale,
+            duration_scale: scaled.duration_scale,
         };
-        Ok(Some(json!({
-            "id": t.id,
-            "name": t.name,
-            "artists": t.artists.0,
-            "artist_ids": t.artist_ids.0,
-            "genres": genres,
-            "year": t.year,
-            "release_date": t.release_date,
-            "popularity": t.popularity,
-            "explicit": t.explicit,
-            "duration_ms": t.duration_ms,
-            "key": t.key,
-            "mode": t.mode,
-            "time_signature": t.time_signature,
-            "features": object(&raw),
-            "scaled": object(&scaled),
-            "clustering_features": clustering,
-            "cluster": t.cluster,
-            "cluster_label": self.labels.get(&t.cluster),
-            "distance_to_centroid": t.distance,
-        })))
+        Ok(Some(answers::Track {
+            features: NamedNumbers([
+                ("danceability", t.danceability),
+                ("energy", t.energy),
+                ("loudness", t.loudness),
+                ("speechiness", t.speechiness),
+                ("acousticness", t.acousticness),
+                ("instrumentalness", t.instrumentalness),
+                ("liveness", t.liveness),
+                ("valence", t.valence),
+                ("tempo", t.tempo),
+            ]),
+            scaled,
+            clustering_features,
+            cluster_label: self.labels.get(&t.cluster).cloned(),
+            id: t.id,
+            name: t.name,
+            artists: t.artists.0,
+            artist_ids: t.artist_ids.0,
+            genres,
+            year: t.year,
+            release_date: t.release_date,
+            popularity: t.popularity,
+            explicit: t.explicit,
+            duration_ms: t.duration_ms,
+            key: t.key,
+            mode: t.mode,
+            time_signature: t.time_signature,
+            cluster: t.cluster,
+            distance_to_centroid: t.distance,
+        }))
     }
 }
 
@@ -334,19 +331,26 @@ fn internal(e: rusqlite::Error) -> ApiError {
 }
 
 /// A cluster as `/api/v3/clusters` shows it.
-fn cluster_json(c: &ClusterRow) -> Value {
-    json!({
-        "cluster": c.cluster,
-        "label": c.label,
-        "description": c.description,
-        "size": c.size,
-        "centroid": c.centroid.0,
-        "means": c.means.0,
-        "top_genres": c.top_genres.0,
-        "distinctive_genres": c.distinctive_genres.0,
-        "nearest": c.nearest.0,
-        "reference_distance": c.reference_distance,
-    })
+fn cluster_answer(c: &ClusterRow) -> answers::Cluster<'_> {
+    answers::Cluster {
+        cluster: c.cluster,
+        label: &c.label,
+        description: &c.description,
+        size: c.size,
+        centroid: &c.centroid.0,
+        means: &c.means.0,
+        top_genres: &c.top_genres.0,
+        distinctive_genres: &c.distinctive_genres.0,
+        nearest: &c.nearest.0,
+        reference_distance: c.reference_distance,
+    }
+}
+
+/// An answer serialized once, at start-up.
+fn body<T: serde::Serialize>(path: &Path, answer: &T) -> Result<Bytes, OpenError> {
+    serde_json::to_vec(answer)
+        .map(Bytes::from)
+        .map_err(invalid(path, "serializing the clusters and the elbow"))
 }
 
 #[cfg(test)]

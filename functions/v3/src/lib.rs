@@ -4,6 +4,7 @@
 //! The pipeline prebuilt what a request scans (the search index, the packed features); start-up
 //! loads those blobs whole, and each answer then reads only the rows it shows.
 
+pub mod answers;
 mod data;
 pub mod features;
 pub mod openapi;

@@ -8,7 +8,8 @@
 use music_db::blobs::Neighbours;
 
 /// How `/api/v3/tracks/{id}/recommendations` picks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Nearest over the whole catalogue in the weighted space of [`crate::similar::SPACE`]
     /// (see [`crate::similar`]), at most a fifth of the list by the seed's own artists.
@@ -64,7 +65,8 @@ pub struct Pick {
 }
 
 /// Which tracks a request may recommend from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// The seed's cluster (the original's recommendations were all from the seed's cluster).
     Cluster,

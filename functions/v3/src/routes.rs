@@ -9,9 +9,12 @@ use axum::Router;
 use music_http::{json, ApiError, Path, Query};
 use music_search::Target;
 use serde::Deserialize;
-use serde_json::{json as j, Value};
 
-use crate::recommend::Method;
+use crate::answers::{
+    self, HitKind, Recommendations, Recommended, SearchHit, SearchResult, TrackRef,
+};
+use crate::openapi::params::{ClusterNumber, RecommendQuery, SearchQuery, TrackId};
+use crate::recommend::{Method, Scope};
 use crate::{spotify, AppState};
 
 /// Longest query accepted, in characters (after folding); longer is a client mistake, not a name.
@@ -41,7 +44,10 @@ fn handlers() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(spotify::available_genre_seeds),
         ),
         ("/api/v3/audio-features", get(spotify::audio_features_many)),
-        ("/api/v3/audio-features/", get(spotify::audio_features_many)),
+        (
+            "/api/v3/audio-features/",
+            get(spotify::audio_features_many_slash),
+        ),
         (
             "/api/v3/audio-features/{id}",
             get(spotify::audio_features_one),
@@ -78,7 +84,7 @@ fn json_bytes(body: Bytes) -> Response {
 }
 
 #[derive(Deserialize)]
-struct SearchParams {
+pub(crate) struct SearchParams {
     q: Option<String>,
     limit: Option<i64>,
 }
@@ -132,7 +138,9 @@ pub(crate) fn check_query_utf8(uri: &Uri) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn search(
+#[utoipa::path(get, path = "/api/v3/search", params(SearchQuery),
+    responses((status = 200, description = "OK", body = SearchResult)))]
+pub(crate) async fn search(
     State(state): State<AppState>,
     uri: Uri,
     Query(p): Query<SearchParams>,
@@ -174,35 +182,40 @@ async fn search(
                 let t = refs
                     .next()
                     .ok_or_else(|| ApiError::Internal("a search hit's track has no row".into()))?;
-                j!({
-                    "kind": "track",
-                    "id": t.id,
-                    "name": t.name,
-                    "artists": t.artists,
-                    "cluster": t.cluster,
-                    "popularity": t.popularity,
-                    "match": h.matched,
-                })
+                SearchHit {
+                    kind: HitKind::Track,
+                    id: Some(t.id),
+                    name: t.name,
+                    artists: t.artists,
+                    cluster: Some(t.cluster),
+                    cluster_basis: None,
+                    tracks: None,
+                    popularity: Some(t.popularity),
+                    matched: h.matched,
+                }
             }
             Target::Artist(a) => {
                 let a = data.artist(a)?;
-                j!({
-                    "kind": "artist",
-                    "id": a.spotify_id,
-                    "name": a.name,
-                    "artists": [a.name],
-                    "cluster": a.cluster,
-                    "cluster_basis": a.cluster_basis,
-                    "tracks": a.tracks,
-                    "popularity": a.popularity,
-                    "match": h.matched,
-                })
+                SearchHit {
+                    kind: HitKind::Artist,
+                    id: a.spotify_id,
+                    artists: vec![a.name.clone()],
+                    name: a.name,
+                    cluster: a.cluster,
+                    cluster_basis: Some(a.cluster_basis),
+                    tracks: Some(a.tracks),
+                    popularity: a.popularity,
+                    matched: h.matched,
+                }
             }
         });
     }
-    Ok(json(
-        &j!({ "query": raw, "folded": folded, "count": hits.len(), "hits": hits }),
-    ))
+    Ok(json(&SearchResult {
+        query: raw,
+        folded,
+        count: hits.len(),
+        hits,
+    }))
 }
 
 /// Spotify ids are 22 base-62 characters; anything not alphanumeric (or absurdly long) cannot be
@@ -216,7 +229,9 @@ pub(crate) fn check_track_id(id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn track(
+#[utoipa::path(get, path = "/api/v3/tracks/{id}", params(TrackId),
+    responses((status = 200, description = "OK", body = answers::Track)))]
+pub(crate) async fn track(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -229,7 +244,7 @@ async fn track(
 }
 
 #[derive(Deserialize)]
-struct RecommendParams {
+pub(crate) struct RecommendParams {
     n: Option<i64>,
     method: Option<String>,
     /// The older name: `cluster` is `method=cluster`, `all` is `method=nearest`.
@@ -272,11 +287,18 @@ fn method_of(p: &RecommendParams) -> Result<Method, ApiError> {
     }
 }
 
-fn track_json(t: &crate::data::TrackRef) -> Value {
-    j!({"id": t.id, "name": t.name, "artists": t.artists, "cluster": t.cluster})
+fn listed(t: &crate::data::TrackRef) -> TrackRef<'_> {
+    TrackRef {
+        id: &t.id,
+        name: &t.name,
+        artists: &t.artists,
+        cluster: t.cluster,
+    }
 }
 
-async fn recommendations(
+#[utoipa::path(get, path = "/api/v3/tracks/{id}/recommendations", params(TrackId, RecommendQuery),
+    responses((status = 200, description = "OK", body = Recommendations)))]
+pub(crate) async fn recommendations(
     State(state): State<AppState>,
     Path(id): Path<String>,
     uri: Uri,
@@ -295,45 +317,35 @@ async fn recommendations(
         _ => None,
     };
     let picked = state.pick(features.as_deref(), seed, method, n)?;
-    let mut reasons = Vec::with_capacity(picked.len());
-    for p in &picked {
-        reasons.push(match (&p.reason, &features) {
-            (Some(r), Some(f)) => Some(
-                serde_json::to_value(spotify::reason_out(f, r))
-                    .map_err(|e| ApiError::Internal(format!("serialising a reason: {e}")))?,
-            ),
-            _ => None,
-        });
-    }
     let mut numbers: Vec<usize> = vec![seed];
     numbers.extend(picked.iter().map(|p| p.track));
     let refs = data.track_refs(&numbers)?;
-    let recs: Vec<Value> = refs[1..]
+    let recommendations: Vec<Recommended> = refs[1..]
         .iter()
-        .zip(picked.iter().zip(reasons))
-        .map(|(t, (p, reason))| {
-            let mut v = track_json(t);
-            v["distance"] = j!(p.distance);
-            if let Some(reason) = reason {
-                v["reason"] = reason;
-            }
-            v
+        .zip(&picked)
+        .map(|(t, p)| Recommended {
+            track: listed(t),
+            distance: p.distance,
+            reason: match (&p.reason, &features) {
+                (Some(r), Some(f)) => Some(spotify::reason_out(f, r)),
+                _ => None,
+            },
         })
         .collect();
     let scope = match method {
-        Method::Cluster | Method::Random => "cluster",
-        Method::Similar | Method::Nearest => "all",
+        Method::Cluster | Method::Random => Scope::Cluster,
+        Method::Similar | Method::Nearest => Scope::All,
     };
-    let answer = json(&j!({
-        "track": track_json(&refs[0]),
-        "method": method.name(),
-        "description": method.description(),
-        "scope": scope,
-        "n": n,
-        "features": method.features(),
-        "count": recs.len(),
-        "recommendations": recs,
-    }));
+    let answer = json(&Recommendations {
+        track: listed(&refs[0]),
+        method,
+        description: method.description(),
+        scope,
+        n,
+        features: method.features(),
+        count: recommendations.len(),
+        recommendations,
+    });
     // A new draw on every request: no cache may answer for it.
     Ok(if method == Method::Random {
         music_http::cache::no_store(answer)
@@ -342,11 +354,15 @@ async fn recommendations(
     })
 }
 
-async fn clusters(State(state): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/api/v3/clusters",
+    responses((status = 200, description = "OK", body = [answers::Cluster])))]
+pub(crate) async fn clusters(State(state): State<AppState>) -> Response {
     json_bytes(state.data.clusters_body.clone())
 }
 
-async fn cluster(
+#[utoipa::path(get, path = "/api/v3/clusters/{n}", params(ClusterNumber),
+    responses((status = 200, description = "OK", body = answers::Cluster)))]
+pub(crate) async fn cluster(
     State(state): State<AppState>,
     Path(n): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -363,10 +379,14 @@ async fn cluster(
     }
 }
 
-async fn elbow(State(state): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/api/v3/elbow",
+    responses((status = 200, description = "OK", body = [answers::ElbowPoint])))]
+pub(crate) async fn elbow(State(state): State<AppState>) -> Response {
     json_bytes(state.data.elbow_body.clone())
 }
 
-async fn openapi_json(State(state): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/api/v3/openapi.json",
+    responses((status = 200, description = "This OpenAPI 3.1 document.", body = Object)))]
+pub(crate) async fn openapi_json(State(state): State<AppState>) -> Response {
     json_bytes(state.openapi.clone())
 }

@@ -11,9 +11,13 @@ use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 use music_http::{json, ApiError, Path, SpotifyError};
-use serde::Serialize;
 
+use crate::answers::spotify::{
+    ArtistRef, ArtistType, AudioFeatures, AudioFeaturesList, AudioFeaturesType, GenresOut, Links,
+    ReasonOut, RecommendationsOut, RelatedList, RelatedOut, SeedOut, SeedType, TrackOut, TrackType,
+};
 use crate::features::{self, Col, Features};
+use crate::openapi::params::{ArtistId, AudioFeatureIds, Market, SpotifyRecommendQuery, TrackId};
 use crate::routes::{check_query_utf8, check_track_id};
 use crate::similar::{self, Ask, Reason, Seed};
 use crate::AppState;
@@ -237,66 +241,6 @@ fn parse_ask(f: &Features, uri: &Uri) -> Result<Ask> {
     Ok(ask)
 }
 
-#[derive(Serialize)]
-struct SeedOut {
-    id: String,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(rename = "initialPoolSize")]
-    initial_pool_size: usize,
-    #[serde(rename = "afterFilteringSize")]
-    after_filtering_size: usize,
-    #[serde(rename = "afterRelinkingSize")]
-    after_relinking_size: usize,
-    href: Option<String>,
-}
-
-#[derive(Serialize)]
-struct ArtistRef<'a> {
-    id: Option<&'a str>,
-    name: &'a str,
-}
-
-#[derive(Serialize)]
-struct Links {
-    spotify: String,
-}
-
-#[derive(Serialize)]
-pub(crate) struct ReasonOut<'a> {
-    closest: Vec<&'static str>,
-    furthest: Vec<&'static str>,
-    shared_genres: Vec<&'a str>,
-    same_cluster: bool,
-    text: String,
-}
-
-#[derive(Serialize)]
-struct TrackOut<'a> {
-    id: &'a str,
-    name: &'a str,
-    artists: Vec<ArtistRef<'a>>,
-    duration_ms: i64,
-    explicit: bool,
-    popularity: i64,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    uri: String,
-    external_urls: Links,
-    href: String,
-    year: Option<i64>,
-    cluster: u8,
-    cluster_label: Option<&'a str>,
-    distance: f64,
-    reason: ReasonOut<'a>,
-}
-
-#[derive(Serialize)]
-struct RecommendationsOut<'a> {
-    seeds: Vec<SeedOut>,
-    tracks: Vec<TrackOut<'a>>,
-}
-
 /// How a compared dimension is named in a sentence.
 fn spoken(dim: usize) -> &'static str {
     match features::dim_name(dim) {
@@ -371,7 +315,7 @@ fn track_out<'a>(
         duration_ms: f.value(i, Col::DurationMs) as i64,
         explicit: f.explicit[i],
         popularity: f.value(i, Col::Popularity).round() as i64,
-        kind: "track",
+        kind: TrackType::Track,
         uri: format!("spotify:track:{id}"),
         external_urls: Links {
             spotify: format!("https://open.spotify.com/track/{id}"),
@@ -386,6 +330,8 @@ fn track_out<'a>(
 }
 
 /// `GET /api/v3/recommendations`.
+#[utoipa::path(get, path = "/api/v3/recommendations", params(SpotifyRecommendQuery, Market),
+    responses((status = 200, description = "OK", body = RecommendationsOut)))]
 pub async fn recommendations(State(state): State<AppState>, uri: Uri) -> Result<Response> {
     let f = state.features.get().await?;
     let ask = parse_ask(&f, &uri)?;
@@ -399,7 +345,7 @@ pub async fn recommendations(State(state): State<AppState>, uri: Uri) -> Result<
                 Seed::Track(t) => {
                     let id = f.id[t as usize].to_string();
                     let href = format!("/api/v3/tracks/{id}");
-                    (id, "TRACK", Some(href))
+                    (id, SeedType::Track, Some(href))
                 }
                 Seed::Artist(a) => {
                     let id = f.artists[a as usize]
@@ -408,9 +354,9 @@ pub async fn recommendations(State(state): State<AppState>, uri: Uri) -> Result<
                         .unwrap_or_default()
                         .to_string();
                     let href = format!("/api/v3/artists/{id}/related-artists");
-                    (id, "ARTIST", Some(href))
+                    (id, SeedType::Artist, Some(href))
                 }
-                Seed::Genre(g) => (f.genres[g as usize].to_string(), "GENRE", None),
+                Seed::Genre(g) => (f.genres[g as usize].to_string(), SeedType::Genre, None),
             };
             SeedOut {
                 id,
@@ -438,12 +384,9 @@ pub fn genre_seeds(f: &Features) -> Vec<&str> {
         .collect()
 }
 
-#[derive(Serialize)]
-struct GenresOut<'a> {
-    genres: Vec<&'a str>,
-}
-
 /// `GET /api/v3/recommendations/available-genre-seeds`.
+#[utoipa::path(get, path = "/api/v3/recommendations/available-genre-seeds", params(Market),
+    responses((status = 200, description = "OK", body = GenresOut)))]
 pub async fn available_genre_seeds(State(state): State<AppState>, uri: Uri) -> Result<Response> {
     let f = state.features.get().await?;
     no_parameters_but_market(&uri)?;
@@ -459,30 +402,6 @@ fn no_parameters_but_market(uri: &Uri) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Spotify's audio-features object.
-#[derive(Serialize)]
-struct AudioFeatures<'a> {
-    danceability: f32,
-    energy: f32,
-    key: i64,
-    loudness: f32,
-    mode: i64,
-    speechiness: f32,
-    acousticness: f32,
-    instrumentalness: f32,
-    liveness: f32,
-    valence: f32,
-    tempo: f32,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    id: &'a str,
-    uri: String,
-    track_href: String,
-    analysis_url: Option<String>,
-    duration_ms: i64,
-    time_signature: Option<i64>,
 }
 
 fn audio_features(f: &Features, t: u32) -> AudioFeatures<'_> {
@@ -502,7 +421,7 @@ fn audio_features(f: &Features, t: u32) -> AudioFeatures<'_> {
         liveness: v(Col::Liveness),
         valence: v(Col::Valence),
         tempo: v(Col::Tempo),
-        kind: "audio_features",
+        kind: AudioFeaturesType::AudioFeatures,
         id,
         uri: format!("spotify:track:{id}"),
         track_href: format!("/api/v3/tracks/{id}"),
@@ -514,6 +433,8 @@ fn audio_features(f: &Features, t: u32) -> AudioFeatures<'_> {
 }
 
 /// `GET /api/v3/audio-features/{id}`.
+#[utoipa::path(get, path = "/api/v3/audio-features/{id}", params(TrackId, Market),
+    responses((status = 200, description = "OK", body = AudioFeatures)))]
 pub async fn audio_features_one(
     State(state): State<AppState>,
     id: std::result::Result<Path<String>, ApiError>,
@@ -529,13 +450,10 @@ pub async fn audio_features_one(
     Ok(json(&audio_features(&f, t)))
 }
 
-#[derive(Serialize)]
-struct AudioFeaturesList<'a> {
-    audio_features: Vec<Option<AudioFeatures<'a>>>,
-}
-
 /// `GET /api/v3/audio-features?ids=` (and with a trailing slash, as spotipy asks): one entry per
 /// id, in order, `null` for an id this catalogue lacks.
+#[utoipa::path(get, path = "/api/v3/audio-features", params(AudioFeatureIds, Market),
+    responses((status = 200, description = "OK", body = AudioFeaturesList)))]
 pub async fn audio_features_many(State(state): State<AppState>, uri: Uri) -> Result<Response> {
     let mut ids: Option<String> = None;
     for (name, value) in pairs(&uri)? {
@@ -565,28 +483,16 @@ pub async fn audio_features_many(State(state): State<AppState>, uri: Uri) -> Res
     Ok(json(&AudioFeaturesList { audio_features }))
 }
 
-#[derive(Serialize)]
-struct RelatedOut<'a> {
-    id: &'a str,
-    name: &'a str,
-    genres: Vec<&'a str>,
-    popularity: Option<i64>,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    uri: String,
-    external_urls: Links,
-    href: Option<String>,
-    cluster: Option<i64>,
-    distance: f64,
-    reason: ReasonOut<'a>,
-}
-
-#[derive(Serialize)]
-struct RelatedList<'a> {
-    artists: Vec<RelatedOut<'a>>,
+/// `GET /api/v3/audio-features/?ids=`: the same, with the trailing slash spotipy sends.
+#[utoipa::path(get, path = "/api/v3/audio-features/", params(AudioFeatureIds, Market),
+    responses((status = 200, description = "OK", body = AudioFeaturesList)))]
+pub async fn audio_features_many_slash(state: State<AppState>, uri: Uri) -> Result<Response> {
+    audio_features_many(state, uri).await
 }
 
 /// `GET /api/v3/artists/{id}/related-artists`: the 20 artists nearest in sound and genres.
+#[utoipa::path(get, path = "/api/v3/artists/{id}/related-artists", params(ArtistId, Market),
+    responses((status = 200, description = "OK", body = RelatedList)))]
 pub async fn related_artists(
     State(state): State<AppState>,
     id: std::result::Result<Path<String>, ApiError>,
@@ -611,7 +517,7 @@ pub async fn related_artists(
                 name: &x.name,
                 genres: x.genres.iter().map(|&g| &*f.genres[g as usize]).collect(),
                 popularity: x.popularity.map(|p| p.round() as i64),
-                kind: "artist",
+                kind: ArtistType::Artist,
                 uri: format!("spotify:artist:{sid}"),
                 external_urls: Links {
                     spotify: format!("https://open.spotify.com/artist/{sid}"),
