@@ -4,6 +4,7 @@
 //! The pipeline prebuilt what a request scans (the search index, the packed features); start-up
 //! loads those blobs whole, and each answer then reads only the rows it shows.
 
+mod config;
 mod data;
 pub mod features;
 pub mod openapi;
@@ -17,8 +18,9 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 
+pub use config::Config;
 pub use data::Catalogue;
-pub use music_db::{db_path_from_env, OpenError};
+pub use music_db::OpenError;
 pub use recommend::{Method, Pick, Scope};
 pub use routes::{
     router, served_routes, DEFAULT_LIMIT, DEFAULT_N, MAX_LIMIT, MAX_N, MAX_QUERY_CHARS,

@@ -1,4 +1,4 @@
-//! The DynamoDB implementation of [`TrackStore`]. One SDK client per process (it pools
+//! The DynamoDB implementation of [`TrackStore`] (the Lambda's). One SDK client per process (it pools
 //! connections), with short timeouts so that an outage answers 503 in about a second instead of
 //! holding the Lambda until API Gateway gives up.
 
@@ -6,31 +6,26 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aws_config::meta::region::RegionProviderChain;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
+use music_dynamo::{Failure, TableNames, Timeouts};
 use music_shared::items::{
     random_sort_key, AssignmentItem, TitleItem, INDEX_FOLDED_TITLE, SORT_FIXED, SORT_RANDOM,
 };
-use music_shared::store::{
-    cluster_size_from_last_key, BoxFuture, Sampler, StoreError, StoreResult, TableNames,
-    TitleTable, TrackStore,
-};
 use rand::Rng;
 
-/// The original deployment's region.
-pub const DEFAULT_REGION: &str = "us-west-1";
+use super::{
+    cluster_size_from_last_key, BoxFuture, Sampler, StoreError, StoreResult, TitleTable, TrackStore,
+};
 
 /// Where and what to read.
 #[derive(Debug, Clone, Default)]
 pub struct DynamoConfig {
     /// A local DynamoDB (dynalite, DynamoDB Local); `None` means AWS (or `AWS_ENDPOINT_URL`).
     pub endpoint_url: Option<String>,
-    /// `None`: the usual AWS region chain (`AWS_REGION`, profile), else [`DEFAULT_REGION`].
+    /// `None`: the usual AWS region chain (`AWS_REGION`, profile), else
+    /// [`music_dynamo::DEFAULT_REGION`].
     pub region: Option<String>,
     pub tables: TableNames,
     /// Whole-call budget including SDK retries; `None` = 1.5 s.
@@ -48,76 +43,29 @@ pub const UNPROCESSED_RETRIES: u32 = 5;
 /// jitter), so the whole budget is about 20 + 40 + 80 + 160 + 320 ms at most.
 const UNPROCESSED_BACKOFF: Duration = Duration::from_millis(20);
 
-/// Build a DynamoDB client. Against a local endpoint with no credentials in the environment it
-/// uses dummy ones (local DynamoDB implementations accept any), so that the provider chain does
-/// not wait on the EC2 metadata service.
-pub async fn client(
-    endpoint_url: Option<&str>,
-    region: Option<&str>,
-    operation_timeout: Duration,
-) -> Client {
-    let region_chain = match region {
-        Some(r) => RegionProviderChain::first_try(Region::new(r.to_string())),
-        // A local endpoint ignores the region: skip the profile/IMDS lookups, which can stall.
-        None if endpoint_url.is_some() => RegionProviderChain::first_try(
-            aws_config::environment::EnvironmentVariableRegionProvider::new(),
-        )
-        .or_else(Region::new(DEFAULT_REGION)),
-        None => RegionProviderChain::default_provider().or_else(Region::new(DEFAULT_REGION)),
-    };
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_millis(500))
-        .operation_attempt_timeout(operation_timeout.mul_f64(0.6))
-        .operation_timeout(operation_timeout)
-        .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(region_chain)
-        .timeout_config(timeouts)
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(2)
-                .with_initial_backoff(Duration::from_millis(20)),
-        );
-    if let Some(url) = endpoint_url {
-        loader = loader.endpoint_url(url);
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local",
-                "local",
-                None,
-                None,
-                "music-ml-local",
-            ));
-        }
-    }
-    Client::new(&loader.load().await)
-}
-
-/// Map an SDK failure to what the client of our API can do about it.
-pub fn classify<E, R>(err: SdkError<E, R>) -> StoreError
+/// Map an SDK failure to what the client of our API can do about it: a missing table is an
+/// outage of the deployment (503), not a bug of the request.
+fn classify<E, R>(err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
     let detail = DisplayErrorContext(&err).to_string();
-    match &err {
-        SdkError::TimeoutError(_) => StoreError::Timeout(detail),
-        SdkError::DispatchFailure(d) if d.is_timeout() => StoreError::Timeout(detail),
-        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+    match Failure::of(&err) {
+        Failure::Timeout => StoreError::Timeout(detail),
+        Failure::Throttled => StoreError::Throttled(detail),
+        Failure::Unreachable | Failure::ServiceDown | Failure::MissingTable => {
             StoreError::Unavailable(detail)
         }
-        SdkError::ServiceError(service) => match service.err().code() {
-            Some(
-                "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded",
-            ) => StoreError::Throttled(detail),
-            Some("InternalServerError" | "ServiceUnavailable" | "ResourceNotFoundException") => {
-                StoreError::Unavailable(detail)
-            }
-            _ => StoreError::Other(detail),
-        },
-        _ => StoreError::Other(detail),
+        Failure::Other => StoreError::Other(detail),
+    }
+}
+
+/// The table a title lookup reads.
+fn title_table(tables: &TableNames, table: TitleTable) -> &str {
+    match table {
+        TitleTable::Tracks => &tables.tracks,
+        TitleTable::TracksWithIds => &tables.track_ids,
     }
 }
 
@@ -153,10 +101,10 @@ impl DynamoStore {
         let timeout = config
             .operation_timeout
             .unwrap_or(Duration::from_millis(1500));
-        let client = client(
+        let client = music_dynamo::client(
             config.endpoint_url.as_deref(),
             config.region.as_deref(),
-            timeout,
+            &Timeouts::request(timeout),
         )
         .await;
         let store = DynamoStore::new(client, config.tables.clone());
@@ -324,7 +272,7 @@ impl TrackStore for DynamoStore {
             let out = self
                 .client
                 .get_item()
-                .table_name(self.tables.title_table(table))
+                .table_name(title_table(&self.tables, table))
                 .key("name", AttributeValue::S(title.to_string()))
                 .send()
                 .await
@@ -345,7 +293,7 @@ impl TrackStore for DynamoStore {
                 let page = self
                     .client
                     .query()
-                    .table_name(self.tables.title_table(table))
+                    .table_name(title_table(&self.tables, table))
                     .index_name(INDEX_FOLDED_TITLE)
                     .key_condition_expression("#f = :f")
                     .expression_attribute_names("#f", "name_folded")

@@ -9,10 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::{BoxFuture, EmbeddedStore, StoreError, StoreResult, TitleTable, TrackStore};
 use music_shared::items::{AssignmentItem, TitleItem};
-use music_shared::store::{
-    BoxFuture, EmbeddedStore, StoreError, StoreResult, TitleTable, TrackStore,
-};
 use tokio::sync::watch;
 
 /// What the loader thread hands over: the store, or why it could not be loaded.
