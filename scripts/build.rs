@@ -22,7 +22,13 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let mut paths = Vec::new();
-    for dir in ["src", "../shared/src", "../pipeline/src", "../db/src", "../search/src"] {
+    for dir in [
+        "src",
+        "../shared/src",
+        "../pipeline/src",
+        "../db/src",
+        "../search/src",
+    ] {
         let d = here.join(dir);
         println!("cargo:rerun-if-changed={}", d.display());
         files(&d, &mut paths);

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
 use music_dynamo::{Failure, TableNames, Timeouts};
@@ -16,7 +17,8 @@ use music_shared::items::{
 use rand::Rng;
 
 use super::{
-    cluster_size_from_last_key, BoxFuture, Sampler, StoreError, StoreResult, TitleTable, TrackStore,
+    cluster_size_from_last_key, Sampler, StoreError, StoreFuture, StoreResult, TitleTable,
+    TrackStore,
 };
 
 /// Where and what to read.
@@ -118,6 +120,18 @@ impl DynamoStore {
         self.sizes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A Query of one cluster's items (partition `#p = :p`) whose sort key `#s` meets
+    /// `sort_condition`; the caller binds that condition's values.
+    fn cluster_query(&self, cluster: u8, sort_condition: &str) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.tables.assignments)
+            .key_condition_expression(format!("#p = :p AND {sort_condition}"))
+            .expression_attribute_names("#p", "Assignments")
+            .expression_attribute_names("#s", "sort")
+            .expression_attribute_values(":p", AttributeValue::N(cluster.to_string()))
+    }
+
     /// A cluster's size: its last `rand#` key plus one (one Query of one item, highest key first),
     /// cached once read. An empty cluster is not cached, so that one seeded later is seen.
     async fn cluster_size(&self, cluster: u8) -> StoreResult<usize> {
@@ -125,13 +139,7 @@ impl DynamoStore {
             return Ok(size);
         }
         let page = self
-            .client
-            .query()
-            .table_name(&self.tables.assignments)
-            .key_condition_expression("#p = :p AND begins_with(#s, :r)")
-            .expression_attribute_names("#p", "Assignments")
-            .expression_attribute_names("#s", "sort")
-            .expression_attribute_values(":p", AttributeValue::N(cluster.to_string()))
+            .cluster_query(cluster, "begins_with(#s, :r)")
             .expression_attribute_values(":r", AttributeValue::S(SORT_RANDOM.to_string()))
             .projection_expression("#s")
             .scan_index_forward(false)
@@ -231,28 +239,35 @@ impl DynamoStore {
         high: &str,
         limit: usize,
     ) -> StoreResult<Vec<AssignmentItem>> {
+        let sorts = "#s BETWEEN :lo AND :hi";
+        self.query_pages(limit, |wanted| {
+            self.cluster_query(cluster, sorts)
+                .expression_attribute_values(":lo", AttributeValue::S(low.to_string()))
+                .expression_attribute_values(":hi", AttributeValue::S(high.to_string()))
+                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
+        })
+        .await
+    }
+
+    /// The items of a Query, page after page, decoded, at most `limit`. `page(wanted)` builds
+    /// the Query of one page, knowing how many items are still wanted.
+    async fn query_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        limit: usize,
+        page: impl Fn(usize) -> QueryFluentBuilder,
+    ) -> StoreResult<Vec<T>> {
         let mut out = Vec::new();
         let mut start = None;
         while out.len() < limit {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.assignments)
-                .key_condition_expression("#p = :p AND #s BETWEEN :lo AND :hi")
-                .expression_attribute_names("#p", "Assignments")
-                .expression_attribute_names("#s", "sort")
-                .expression_attribute_values(":p", AttributeValue::N(cluster.to_string()))
-                .expression_attribute_values(":lo", AttributeValue::S(low.to_string()))
-                .expression_attribute_values(":hi", AttributeValue::S(high.to_string()))
-                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
+            let answer = page(limit - out.len())
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(classify)?;
-            for item in page.items.unwrap_or_default() {
+            for item in answer.items.unwrap_or_default() {
                 out.push(decode(item)?);
             }
-            match page.last_evaluated_key {
+            match answer.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,
             }
@@ -267,7 +282,7 @@ impl TrackStore for DynamoStore {
         &'a self,
         table: TitleTable,
         title: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Option<TitleItem>>> {
+    ) -> StoreFuture<'a, Option<TitleItem>> {
         Box::pin(async move {
             let out = self
                 .client
@@ -285,35 +300,22 @@ impl TrackStore for DynamoStore {
         &'a self,
         table: TitleTable,
         folded: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Vec<TitleItem>>> {
+    ) -> StoreFuture<'a, Vec<TitleItem>> {
         Box::pin(async move {
-            let mut out = Vec::new();
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
+            self.query_pages(usize::MAX, |_| {
+                self.client
                     .query()
                     .table_name(title_table(&self.tables, table))
                     .index_name(INDEX_FOLDED_TITLE)
                     .key_condition_expression("#f = :f")
                     .expression_attribute_names("#f", "name_folded")
                     .expression_attribute_values(":f", AttributeValue::S(folded.to_string()))
-                    .set_exclusive_start_key(start.take())
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                for item in page.items.unwrap_or_default() {
-                    out.push(decode(item)?);
-                }
-                match page.last_evaluated_key {
-                    Some(key) if !key.is_empty() => start = Some(key),
-                    _ => return Ok(out),
-                }
-            }
+            })
+            .await
         })
     }
 
-    fn fixed(&self, cluster: u8) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
+    fn fixed(&self, cluster: u8) -> StoreFuture<'_, Vec<AssignmentItem>> {
         // "fixed#" followed by two digits; '~' sorts after every digit.
         Box::pin(async move {
             self.cluster_range(cluster, SORT_FIXED, &format!("{SORT_FIXED}~"), usize::MAX)
@@ -323,7 +325,7 @@ impl TrackStore for DynamoStore {
 
     /// `n` indices drawn uniformly below the cluster's size, fetched by key: one Query of one
     /// item for the size on a cluster's first draw, then one BatchGetItem per draw.
-    fn random(&self, cluster: u8, n: usize) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
+    fn random(&self, cluster: u8, n: usize) -> StoreFuture<'_, Vec<AssignmentItem>> {
         Box::pin(async move {
             if n == 0 {
                 return Ok(Vec::new());

@@ -12,7 +12,9 @@ use music_shared::items::{
     ITEMS_TRACKS_WITH_IDS, SORT_FIXED, SORT_RANDOM,
 };
 
-use super::{cluster_size_from_last_key, BoxFuture, Sampler, StoreResult, TitleTable, TrackStore};
+use super::{
+    cluster_size_from_last_key, Sampler, StoreFuture, StoreResult, TitleTable, TrackStore,
+};
 
 /// An error while loading the embedded store's item files.
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +178,7 @@ impl TrackStore for EmbeddedStore {
         &'a self,
         table: TitleTable,
         title: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Option<TitleItem>>> {
+    ) -> StoreFuture<'a, Option<TitleItem>> {
         let index = self.index(table);
         let found = index.by_name.get(title).map(|&i| index.items[i].clone());
         Box::pin(async move { Ok(found) })
@@ -186,7 +188,7 @@ impl TrackStore for EmbeddedStore {
         &'a self,
         table: TitleTable,
         folded: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Vec<TitleItem>>> {
+    ) -> StoreFuture<'a, Vec<TitleItem>> {
         let index = self.index(table);
         let found = index
             .by_folded
@@ -196,7 +198,7 @@ impl TrackStore for EmbeddedStore {
         Box::pin(async move { Ok(found) })
     }
 
-    fn fixed(&self, cluster: u8) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
+    fn fixed(&self, cluster: u8) -> StoreFuture<'_, Vec<AssignmentItem>> {
         let found = self
             .clusters
             .get(&cluster)
@@ -205,7 +207,7 @@ impl TrackStore for EmbeddedStore {
         Box::pin(async move { Ok(found) })
     }
 
-    fn random(&self, cluster: u8, n: usize) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
+    fn random(&self, cluster: u8, n: usize) -> StoreFuture<'_, Vec<AssignmentItem>> {
         let found = self.sample(cluster, n);
         Box::pin(async move { found })
     }

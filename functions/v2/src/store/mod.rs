@@ -23,7 +23,9 @@ pub use embedded::{EmbeddedStore, LoadError};
 pub use loading::LoadingStore;
 pub use sample::{cluster_size_from_last_key, sample_indices, Sampler};
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// What every store method returns: a boxed future (the trait stays dyn-compatible) of an
+/// answer or a [`StoreError`].
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
 
 /// DynamoDB refuses partition keys longer than this (in UTF-8 bytes), so no longer title can be
 /// stored, and asking for one would be a validation error instead of "not found".
@@ -69,26 +71,23 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// What the v2 routes read. Implementations: [`EmbeddedStore`] here, DynamoDB in `functions/v2`.
 pub trait TrackStore: Send + Sync {
     /// The item whose title is exactly `title` (the table's partition key).
-    fn title<'a>(
-        &'a self,
-        table: TitleTable,
-        title: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Option<TitleItem>>>;
+    fn title<'a>(&'a self, table: TitleTable, title: &'a str)
+        -> StoreFuture<'a, Option<TitleItem>>;
 
     /// Every item whose folded title is `folded` (the `name_folded-index` GSI), in any order.
     fn titles_by_folded<'a>(
         &'a self,
         table: TitleTable,
         folded: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Vec<TitleItem>>>;
+    ) -> StoreFuture<'a, Vec<TitleItem>>;
 
     /// The fixed tracks of a cluster, in their `fixed#NN` order.
-    fn fixed(&self, cluster: u8) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>>;
+    fn fixed(&self, cluster: u8) -> StoreFuture<'_, Vec<AssignmentItem>>;
 
     /// `n` distinct tracks of a cluster, a uniform random sample in random order (every set of
     /// `n` tracks, and every order of it, equally likely), drawn afresh on each call; all of the
     /// cluster's tracks, shuffled, when it has `n` or fewer. See [`Sampler`].
-    fn random(&self, cluster: u8, n: usize) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>>;
+    fn random(&self, cluster: u8, n: usize) -> StoreFuture<'_, Vec<AssignmentItem>>;
 }
 
 /// Exact title first; otherwise the folded title, so `senorita` finds `Señorita`. When several
