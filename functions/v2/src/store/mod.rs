@@ -68,7 +68,7 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// What the v2 routes read. Implementations: [`EmbeddedStore`] here, DynamoDB in `functions/v2`.
+/// What the v2 routes read. Implementations: [`DynamoStore`], [`EmbeddedStore`], [`LoadingStore`].
 pub trait TrackStore: Send + Sync {
     /// The item whose title is exactly `title` (the table's partition key).
     fn title<'a>(&'a self, table: TitleTable, title: &'a str)
