@@ -266,28 +266,28 @@ pub fn check_items(load: &TableLoad) -> Result<()> {
         }
         text
     };
-    if !bad_keys.is_empty() {
-        bail!(
-            "{}: {} item(s) with a key DynamoDB refuses, nothing written: {}",
-            load.source.display(),
-            bad_keys.len(),
-            shown(&bad_keys)
-        );
-    }
-    if !oversized.is_empty() {
-        bail!(
-            "{}: {} item(s) over DynamoDB's {MAX_ITEM_BYTES}-byte limit, nothing written: {}",
-            load.source.display(),
-            oversized.len(),
-            shown(&oversized)
-        );
-    }
-    if !duplicates.is_empty() {
-        bail!(
-            "{}: duplicate keys, nothing written: {}",
-            load.source.display(),
-            shown(&duplicates)
-        );
+    // The first kind of fault found is reported, in this order.
+    for (found, what) in [
+        (
+            &bad_keys,
+            format!("{} item(s) with a key DynamoDB refuses", bad_keys.len()),
+        ),
+        (
+            &oversized,
+            format!(
+                "{} item(s) over DynamoDB's {MAX_ITEM_BYTES}-byte limit",
+                oversized.len()
+            ),
+        ),
+        (&duplicates, "duplicate keys".to_string()),
+    ] {
+        if !found.is_empty() {
+            bail!(
+                "{}: {what}, nothing written: {}",
+                load.source.display(),
+                shown(found)
+            );
+        }
     }
     Ok(())
 }
