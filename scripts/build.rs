@@ -1,6 +1,7 @@
-//! Hashes the source the pipeline's output depends on (this crate, the model, the SQLite contract,
-//! the search index, and Cargo.lock), so that `pipeline --if-stale` can tell data built by other
-//! code from data built by this code, whatever the build profile.
+//! Hashes the source the pipeline's output depends on (this crate, the shared model, the
+//! pipeline's model, the SQLite contract, the search index, and Cargo.lock), so that
+//! `pipeline --if-stale` can tell data built by other code from data built by this code, whatever
+//! the build profile.
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +22,13 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let mut paths = Vec::new();
-    for dir in ["src", "../shared/src", "../db/src", "../search/src"] {
+    for dir in [
+        "src",
+        "../shared/src",
+        "../pipeline/src",
+        "../db/src",
+        "../search/src",
+    ] {
         let d = here.join(dir);
         println!("cargo:rerun-if-changed={}", d.display());
         files(&d, &mut paths);

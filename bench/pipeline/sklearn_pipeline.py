@@ -34,7 +34,7 @@ TRACK_COLUMNS = ["id", "name", "artists", "popularity", "duration_ms", "danceabi
 
 
 def parse_genres(cell):
-    """Both genre formats of the real artist tables (as music_shared::artist::parse_genres)."""
+    """Both genre formats of the real artist tables (as music_pipeline::artist::parse_genres)."""
     if not isinstance(cell, str):
         return []
     cell = cell.strip()

@@ -10,7 +10,6 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -31,16 +30,16 @@ enum Command {
     /// Time every route in-process, one request at a time; prints a Markdown table.
     Inproc {
         /// SQLite file (default: as the Lambda finds it).
-        #[arg(long)]
-        db: Option<PathBuf>,
+        #[command(flatten)]
+        db: music_db::DbArg,
         /// Timed requests per route (after a warm-up of a tenth as many).
         #[arg(long, default_value_t = 20_000)]
         requests: usize,
     },
     /// Serve the v1 router on 127.0.0.1 until killed.
     Serve {
-        #[arg(long)]
-        db: Option<PathBuf>,
+        #[command(flatten)]
+        db: music_db::DbArg,
         #[arg(long, default_value_t = 3001)]
         port: u16,
     },
@@ -136,8 +135,8 @@ fn main() -> Result<()> {
     }
 }
 
-fn open(db: Option<PathBuf>) -> Result<music_v1::AppState> {
-    let path = db.unwrap_or_else(music_v1::db_path_from_env);
+fn open(db: music_db::DbArg) -> Result<music_v1::AppState> {
+    let path = db.path();
     music_v1::AppState::open(&path).with_context(|| format!("opening {}", path.display()))
 }
 
@@ -150,7 +149,7 @@ fn percentile(sorted_us: &[f64], q: f64) -> f64 {
     sorted_us[rank - 1]
 }
 
-fn inproc(db: Option<PathBuf>, requests: usize) -> Result<()> {
+fn inproc(db: music_db::DbArg, requests: usize) -> Result<()> {
     let app = music_http::finish(music_v1::router(open(db)?));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -190,7 +189,7 @@ fn inproc(db: Option<PathBuf>, requests: usize) -> Result<()> {
     Ok(())
 }
 
-fn serve(db: Option<PathBuf>, port: u16) -> Result<()> {
+fn serve(db: music_db::DbArg, port: u16) -> Result<()> {
     let app = music_http::finish(music_v1::router(open(db)?));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -17,7 +17,10 @@ pub mod tables;
 pub mod write;
 
 pub use json::Json;
-pub use open::{blob, build_info, db_path_from_env, open_read_only, OpenError, DB_ENV};
+pub use open::{
+    blob, build_info, default_db_path, open_read_only, DbArg, OpenError, DB_DEFAULT, DB_ENV,
+    DB_FILE,
+};
 pub use table::Row;
 pub use tables::*;
 pub use write::Writer;

@@ -13,13 +13,10 @@ pub const DB_FILE: &str = "musicData.sqlite";
 /// Where a local checkout's pipeline writes it.
 pub const DB_DEFAULT: &str = "data/build/musicData.sqlite";
 
-/// Where the database is: `$MUSIC_ML_DB`, else `musicData.sqlite` beside the executable (how a
-/// Lambda artifact can bundle it), else `data/build/musicData.sqlite` under the working directory
-/// (a local run from the checkout).
-pub fn db_path_from_env() -> PathBuf {
-    if let Some(p) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
+/// Where the database is when no `--db` or `$MUSIC_ML_DB` names it: `musicData.sqlite` beside
+/// the executable (how a Lambda artifact can bundle it), else `data/build/musicData.sqlite`
+/// under the working directory (a local run from the checkout).
+pub fn default_db_path() -> PathBuf {
     if let Some(beside) = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|d| d.join(DB_FILE)))
@@ -29,6 +26,26 @@ pub fn db_path_from_env() -> PathBuf {
         }
     }
     PathBuf::from(DB_DEFAULT)
+}
+
+/// `--db PATH`, the one way a binary that serves the file is told where it is: the flag, else
+/// `$MUSIC_ML_DB` (the SAM template sets it to the layer's copy), else [`default_db_path`]. An
+/// empty variable counts as unset.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DbArg {
+    /// SQLite database to serve [default: musicData.sqlite beside this executable, else
+    /// data/build/musicData.sqlite].
+    #[arg(long = "db", env = DB_ENV, value_name = "PATH")]
+    pub db: Option<std::ffi::OsString>,
+}
+
+impl DbArg {
+    pub fn path(&self) -> PathBuf {
+        match &self.db {
+            Some(p) if !p.is_empty() => PathBuf::from(p),
+            _ => default_db_path(),
+        }
+    }
 }
 
 /// Why the database cannot be used: said once, with the path, at start-up.

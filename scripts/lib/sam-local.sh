@@ -259,7 +259,7 @@ while todo:
         print(os.path.relpath(os.path.dirname(pkg["manifest_path"]), root))
         todo.extend(deps.get(pid, []))
 ')" || true
-    [[ -n "$dirs" ]] || dirs=$'shared\nfunctions'
+    [[ -n "$dirs" ]] || dirs=$'shared\ndb\nsearch\ndynamo\nfunctions'
     local args=() file
     mapfile -t args <<<"$dirs"
     # Tracked or new, and still there (a file deleted but not yet committed is listed too).

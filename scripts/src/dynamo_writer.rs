@@ -31,10 +31,6 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use aws_config::meta::region::RegionProviderChain;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, IndexStatus,
@@ -44,17 +40,16 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
+use music_dynamo::{Failure, TableNames, Timeouts};
 use music_shared::items::{
     AssignmentItem, TitleItem, INDEX_FOLDED_TITLE, ITEMS_ASSIGNMENTS, ITEMS_TRACKS,
     ITEMS_TRACKS_WITH_IDS,
 };
-use music_shared::store::TableNames;
 use rand::Rng;
 
 /// DynamoDB's limits.
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 pub const BATCH_SIZE: usize = 25;
-pub const DEFAULT_REGION: &str = "us-west-1";
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -271,28 +266,28 @@ pub fn check_items(load: &TableLoad) -> Result<()> {
         }
         text
     };
-    if !bad_keys.is_empty() {
-        bail!(
-            "{}: {} item(s) with a key DynamoDB refuses, nothing written: {}",
-            load.source.display(),
-            bad_keys.len(),
-            shown(&bad_keys)
-        );
-    }
-    if !oversized.is_empty() {
-        bail!(
-            "{}: {} item(s) over DynamoDB's {MAX_ITEM_BYTES}-byte limit, nothing written: {}",
-            load.source.display(),
-            oversized.len(),
-            shown(&oversized)
-        );
-    }
-    if !duplicates.is_empty() {
-        bail!(
-            "{}: duplicate keys, nothing written: {}",
-            load.source.display(),
-            shown(&duplicates)
-        );
+    // The first kind of fault found is reported, in this order.
+    for (found, what) in [
+        (
+            &bad_keys,
+            format!("{} item(s) with a key DynamoDB refuses", bad_keys.len()),
+        ),
+        (
+            &oversized,
+            format!(
+                "{} item(s) over DynamoDB's {MAX_ITEM_BYTES}-byte limit",
+                oversized.len()
+            ),
+        ),
+        (&duplicates, "duplicate keys".to_string()),
+    ] {
+        if !found.is_empty() {
+            bail!(
+                "{}: {what}, nothing written: {}",
+                load.source.display(),
+                shown(found)
+            );
+        }
     }
     Ok(())
 }
@@ -326,39 +321,10 @@ fn value_size(value: &AttributeValue) -> usize {
     }
 }
 
-/// A client for the writer. Against a local endpoint with no credentials in the environment it
-/// uses dummy ones (local DynamoDB implementations accept any).
+/// A client for the writer: patient timeouts and SDK retries ([`Timeouts::batch`]); the
+/// writer's own retry policy sits above them.
 pub async fn client(endpoint_url: Option<&str>, region: Option<&str>) -> Client {
-    let region_chain = match region {
-        Some(r) => RegionProviderChain::first_try(Region::new(r.to_string())),
-        // A local endpoint ignores the region: skip the profile/IMDS lookups, which can stall.
-        None if endpoint_url.is_some() => RegionProviderChain::first_try(
-            aws_config::environment::EnvironmentVariableRegionProvider::new(),
-        )
-        .or_else(Region::new(DEFAULT_REGION)),
-        None => RegionProviderChain::default_provider().or_else(Region::new(DEFAULT_REGION)),
-    };
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .operation_attempt_timeout(Duration::from_secs(20))
-        .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(region_chain)
-        .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(5));
-    if let Some(url) = endpoint_url {
-        loader = loader.endpoint_url(url);
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local",
-                "local",
-                None,
-                None,
-                "music-ml-local",
-            ));
-        }
-    }
-    Client::new(&loader.load().await)
+    music_dynamo::client(endpoint_url, region, &Timeouts::batch()).await
 }
 
 fn key_schema(spec: &TableSpec) -> Vec<KeySchemaElement> {
@@ -645,27 +611,14 @@ impl Report {
     }
 }
 
+/// Whether a refused request is worth sending again: a transient [`Failure`], or any answer
+/// DynamoDB marks as its own fault (a 5xx), whatever its code. A missing table is not: the run
+/// stops and says so.
 fn retryable<E: ProvideErrorMetadata>(
     err: &SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> bool {
-    match err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(service) => {
-            matches!(
-                service.err().code(),
-                Some(
-                    "ProvisionedThroughputExceededException"
-                        | "ThrottlingException"
-                        | "RequestLimitExceeded"
-                        | "InternalServerError"
-                        | "ServiceUnavailable"
-                )
-            ) || service.raw().status().is_server_error()
-        }
-        _ => false,
-    }
+    Failure::of(err).is_transient()
+        || matches!(err, SdkError::ServiceError(service) if service.raw().status().is_server_error())
 }
 
 /// What a fatal error means for the person running the writer.
@@ -771,7 +724,8 @@ async fn write_batch(
             .request_items(table, pending.clone())
             .customize()
             .config_override(
-                aws_sdk_dynamodb::Config::builder().retry_config(RetryConfig::disabled()),
+                aws_sdk_dynamodb::Config::builder()
+                    .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()),
             )
             .send()
             .await;

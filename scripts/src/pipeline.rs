@@ -14,14 +14,14 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use music_db::{GenreCount, NearTrack};
-use music_shared::artist::ArtistRow;
-use music_shared::cluster::label_clusters;
+use music_pipeline::artist::ArtistRow;
+use music_pipeline::cluster::label_clusters;
+use music_pipeline::kaggle::{read_artists, read_tracks, ArtistFile, TrackFile, TrackSchema};
+use music_pipeline::kmeans::{self, KMeansConfig};
+use music_pipeline::pylist::repr_str_list;
+use music_pipeline::scale::{keep, Extremes};
+use music_pipeline::track::{CleanTrack, Scaled};
 use music_shared::items;
-use music_shared::kaggle::{read_artists, read_tracks, ArtistFile, TrackFile, TrackSchema};
-use music_shared::kmeans::{self, KMeansConfig};
-use music_shared::pylist::repr_str_list;
-use music_shared::scale::{keep, Extremes};
-use music_shared::track::{CleanTrack, Scaled};
 use music_shared::{fold_name, FEATURES};
 
 /// The track tables the default build reads, in order of precedence: where two files hold the
@@ -148,7 +148,7 @@ pub struct Outcome {
 /// the index's artist numbers are the `artists` table's.
 pub fn artist_numbering<'a>(
     table: &'a [ArtistRow],
-    tracks: impl Iterator<Item = &'a music_shared::Track>,
+    tracks: impl Iterator<Item = &'a music_pipeline::Track>,
 ) -> Vec<(&'a str, Option<f64>)> {
     let named: FxHashSet<&str> = table.iter().map(|a| a.artists.as_str()).collect();
     let mut credited_only: BTreeMap<&str, f64> = BTreeMap::new();
@@ -982,7 +982,7 @@ pub fn write_outputs(opts: &Options, outcome: &Outcome) -> Result<Written> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use music_shared::track::Track;
+    use music_pipeline::track::Track;
 
     /// The borrowed item shapes write exactly the JSON of the shared item types that the batch
     /// writer and the embedded store read back.

@@ -10,7 +10,7 @@ use music_db::{
     ArtistRow, CleanArtistRow, ClusterRow, ElbowRow, FixedSongRow, GenreMeansRow, Json, JsonObject,
     TopGenreRow, TrackRow, Writer, YearRow,
 };
-use music_shared::pylist::repr_str_list;
+use music_pipeline::pylist::repr_str_list;
 use music_shared::{fold_name, FEATURES};
 use rustc_hash::FxHashMap;
 
@@ -206,7 +206,7 @@ pub fn catalogue_artists(o: &Outcome) -> Vec<ArtistRow> {
     }
     let e = &o.extremes;
     let ratio = |v: f64, x: f64| if x == 0.0 { 0.0 } else { v / x };
-    let nearest_centroid = |a: &music_shared::artist::ArtistRow| -> Option<usize> {
+    let nearest_centroid = |a: &music_pipeline::artist::ArtistRow| -> Option<usize> {
         let f = [
             a.energy?,
             a.speechiness?,

@@ -10,10 +10,10 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use music_pipeline::kaggle::{read_artists, read_tracks, TrackSchema};
+use music_pipeline::kmeans::{self, KMeansConfig};
+use music_pipeline::pylist::repr_str_list;
 use music_scripts::pipeline::{compute, write_outputs, Options, Outcome};
-use music_shared::kaggle::{read_artists, read_tracks, TrackSchema};
-use music_shared::kmeans::{self, KMeansConfig};
-use music_shared::pylist::repr_str_list;
 use music_shared::{fold_name, FEATURES};
 use rusqlite::Connection;
 
@@ -475,7 +475,7 @@ fn clusters_are_numbered_after_the_originals_and_labelled_by_rule() {
         kmeans::match_to_references(centroids.view(), references.view()),
         perm.to_vec()
     );
-    use music_shared::cluster::describe;
+    use music_pipeline::cluster::describe;
     assert_eq!(describe(&refs[5]), "spoken word");
     assert_eq!(describe(&refs[6]), "electronic instrumental");
     assert_eq!(describe(&refs[7]), "sad instrumental / orchestral");

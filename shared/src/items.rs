@@ -3,11 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Default table names, as the original deployment called them.
-pub const TABLE_TRACKS: &str = "Music_ML3";
-pub const TABLE_TRACKS_WITH_IDS: &str = "Music_ML_IDs";
-pub const TABLE_ASSIGNMENTS: &str = "Music_ML_Assignments";
-
 /// Item file names under `data/build/`, one per table.
 pub const ITEMS_TRACKS: &str = "Music_ML3.jsonl";
 pub const ITEMS_TRACKS_WITH_IDS: &str = "Music_ML_IDs.jsonl";

@@ -1,21 +1,14 @@
-//! The model crate: everything the pipeline and the route families agree on.
+//! What the pipeline and the route families both need, and nothing heavier: the nine clustering
+//! features in their contract order (`FEATURES`), name folding (`fold_name`, computed by the
+//! pipeline, applied again by every lookup), and the v2 item shapes (`items`), written by the
+//! pipeline and read back by the batch writer and v2's embedded store.
 //!
-//! It knows the Kaggle file formats, how the original project cleaned, scaled and clustered
-//! tracks, and the shapes of the items each store holds. It deliberately knows nothing about
-//! HTTP, AWS or SQLite connections, so that every Lambda can depend on it without pulling those in.
+//! Every Lambda compiles this crate, so it stays small: no HTTP, no AWS, no SQLite, and none of
+//! the pipeline's numeric or CSV code (that is `music-pipeline`).
 
-pub mod artist;
-pub mod cluster;
-pub mod error;
+pub mod features;
 pub mod fold;
 pub mod items;
-pub mod kaggle;
-pub mod kmeans;
-pub mod pylist;
-pub mod scale;
-pub mod store;
-pub mod track;
 
-pub use error::ModelError;
+pub use features::FEATURES;
 pub use fold::fold_name;
-pub use track::{Track, FEATURES};

@@ -23,9 +23,9 @@ use axum::body::Body;
 use axum::Router;
 use dynamo_support::{sample_dir as data_dir, Dynalite};
 use http_body_util::BodyExt;
+use music_dynamo::TableNames;
 use music_e2e::fault_support::{Fault, FaultProxy};
 use music_scripts::dynamo_writer::{self, WriterOptions};
-use music_shared::store::TableNames;
 use tower::ServiceExt;
 
 struct Answer {
@@ -242,7 +242,7 @@ async fn random_draws_ask_again_for_unprocessed_keys_and_keep_the_order_drawn() 
     ));
     let embedded = music_http::finish(music_v2::router(music_v2::AppState::with_store(
         std::sync::Arc::new(
-            music_shared::store::EmbeddedStore::load(&data_dir())
+            music_v2::store::EmbeddedStore::load(&data_dir())
                 .unwrap()
                 .with_seed(77),
         ),

@@ -10,8 +10,9 @@ mod dynamo_support;
 use std::sync::Arc;
 
 use dynamo_support::*;
+use music_dynamo::TableNames;
 use music_e2e::spread::Spread;
-use music_shared::store::{EmbeddedStore, TableNames, TrackStore};
+use music_v2::store::{EmbeddedStore, TrackStore};
 use music_v2::{AppState, DynamoConfig, RANDOM_TRACKS};
 use serde_json::Value;
 

@@ -147,6 +147,7 @@ async fn start_server() -> String {
         db: root().join("data/build/musicData.sqlite"),
         data_dir: root().join("data/build"),
         dynamodb_endpoint: None,
+        tables: Default::default(),
     };
     let limits = music_local::Limits::default();
     // As music-ml-serve starts: v2's item files load in the background (spotipy asks v3 only).

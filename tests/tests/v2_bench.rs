@@ -11,7 +11,7 @@ mod dynamo_support;
 use std::time::{Duration, Instant};
 
 use dynamo_support::*;
-use music_shared::store::TableNames;
+use music_dynamo::TableNames;
 use music_v2::{AppState, DynamoConfig};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

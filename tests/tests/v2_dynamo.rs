@@ -15,9 +15,9 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dynamo_support::*;
+use music_dynamo::TableNames;
 use music_http::catalog::{routes_of, Family};
 use music_scripts::dynamo_writer::{self, WriterOptions};
-use music_shared::store::TableNames;
 use music_v2::{AppState, DynamoConfig};
 use serde_json::{json, Value};
 

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::Tag;
 use dynamo_support::{data_dir, Dynalite};
+use music_dynamo::TableNames;
 use music_e2e::fault_support::{Fault, FaultProxy};
 use music_scripts::dynamo_writer::{self, WriterOptions, STACK_TAG};
-use music_shared::store::TableNames;
 
 const FILES: [&str; 3] = [
     "Music_ML3.jsonl",

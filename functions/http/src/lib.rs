@@ -12,6 +12,7 @@ pub mod catalog;
 mod edge;
 pub mod error;
 pub mod extract;
+pub mod start;
 pub mod telemetry;
 
 pub use edge::EdgeOptions;

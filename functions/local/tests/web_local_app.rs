@@ -10,6 +10,7 @@ async fn start() -> String {
         db: root.join("data/build/musicData.sqlite"),
         data_dir: root.join("data/build"),
         dynamodb_endpoint: None,
+        tables: Default::default(),
     };
     let app = music_local::app_from(&config)
         .await

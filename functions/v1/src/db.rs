@@ -11,7 +11,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Statement};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
-pub use music_db::{db_path_from_env, OpenError};
+pub use music_db::OpenError;
 
 /// Every year, in the original's column order (the JSON key order).
 pub(crate) fn data_by_year_sql() -> String {

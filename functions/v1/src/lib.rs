@@ -7,8 +7,10 @@
 //! values into JSON bytes, without an intermediate `serde_json::Value`, because the artist lookup
 //! has a sub-millisecond budget.
 
+mod config;
 mod db;
 mod routes;
 
-pub use db::{db_path_from_env, AppState, OpenError};
+pub use config::Config;
+pub use db::{AppState, OpenError};
 pub use routes::{router, MAX_ARTIST_NAME_BYTES};

@@ -548,17 +548,22 @@ fn opening_fails_clearly_on_a_missing_or_wrong_file() {
 }
 
 #[test]
-fn the_database_path_comes_from_the_environment_first() {
+fn the_database_path_comes_from_the_flag_then_the_environment() {
+    use clap::Parser;
+    let path = |args: &[&str]| music_v1::Config::try_parse_from(args).unwrap().db.path();
     std::env::set_var("MUSIC_ML_DB", "/somewhere/else.sqlite");
+    assert_eq!(path(&["music-v1"]), PathBuf::from("/somewhere/else.sqlite"));
     assert_eq!(
-        music_v1::db_path_from_env(),
-        PathBuf::from("/somewhere/else.sqlite")
+        path(&["music-v1", "--db", "/given.sqlite"]),
+        PathBuf::from("/given.sqlite")
     );
-    std::env::remove_var("MUSIC_ML_DB");
-    let default = music_v1::db_path_from_env();
+    std::env::set_var("MUSIC_ML_DB", "");
+    let default = path(&["music-v1"]);
     assert!(
         default.ends_with("musicData.sqlite"),
         "{}",
         default.display()
     );
+    std::env::remove_var("MUSIC_ML_DB");
+    assert_eq!(path(&["music-v1"]), default);
 }

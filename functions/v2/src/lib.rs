@@ -1,21 +1,22 @@
 //! The v2 route family: track titles and cluster assignments, as the original served them from
-//! DynamoDB (`/api/v2.0/...`, `/api/v2.1/...`). The routes read through the
-//! [`TrackStore`](music_shared::store::TrackStore) trait: DynamoDB in the Lambda
-//! ([`AppState::dynamodb`]), the item files in memory for the local server ([`AppState::embedded`]).
+//! DynamoDB (`/api/v2.0/...`, `/api/v2.1/...`). The routes ([`routes`](router)) read through the
+//! [`TrackStore`](store::TrackStore) trait ([`store`]): DynamoDB in the Lambda
+//! ([`AppState::dynamodb`]), the item files in memory for the local server
+//! ([`AppState::embedded`]).
 
-pub mod dynamo;
-mod loading;
+mod config;
 mod routes;
+pub mod store;
 pub mod typed;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use music_shared::store::{EmbeddedStore, LoadError, TableNames, TrackStore};
+use store::{EmbeddedStore, LoadError, TrackStore};
 
-pub use dynamo::{DynamoConfig, DynamoStore};
-pub use loading::LoadingStore;
+pub use config::Config;
 pub use routes::{router, RANDOM_TRACKS};
+pub use store::{DynamoConfig, DynamoStore, LoadingStore};
 
 /// What every v2 handler shares: the store, behind the trait.
 #[derive(Clone)]
@@ -33,13 +34,13 @@ impl AppState {
         Ok(AppState::with_store(Arc::new(EmbeddedStore::load(dir)?)))
     }
 
-    /// DynamoDB, table names from `MUSIC_ML_TABLE_*`, region from the usual AWS chain (default
+    /// DynamoDB at `endpoint_url` (`None`: AWS), region from the usual AWS chain (default
     /// us-west-1). Building the client does no I/O, so this cannot fail; a missing table or
     /// unreachable endpoint shows up as 503s (and log lines) on the first requests.
-    pub async fn dynamodb(endpoint_url: Option<String>) -> Self {
+    pub async fn dynamodb(endpoint_url: Option<String>, tables: music_dynamo::TableNames) -> Self {
         AppState::dynamodb_with(DynamoConfig {
             endpoint_url,
-            tables: TableNames::from_env(),
+            tables,
             ..Default::default()
         })
         .await

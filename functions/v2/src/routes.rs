@@ -1,10 +1,10 @@
+use crate::store::{find_title, StoreError, TitleTable, MAX_CLUSTER, MAX_KEY_BYTES};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use music_http::{json, shown, ApiError, Path, Query};
 use music_shared::items::AssignmentItem;
-use music_shared::store::{find_title, StoreError, TitleTable, MAX_CLUSTER, MAX_KEY_BYTES};
 use serde::{Deserialize, Serialize};
 
 use crate::{typed, AppState};

@@ -5,6 +5,7 @@
 //! loads those blobs whole, and each answer then reads only the rows it shows.
 
 pub mod answers;
+mod config;
 mod data;
 pub mod features;
 pub mod openapi;
@@ -18,8 +19,9 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 
+pub use config::Config;
 pub use data::Catalogue;
-pub use music_db::{db_path_from_env, OpenError};
+pub use music_db::OpenError;
 pub use recommend::{Method, Pick, Scope};
 pub use routes::{
     router, served_routes, DEFAULT_LIMIT, DEFAULT_N, MAX_LIMIT, MAX_N, MAX_QUERY_CHARS,

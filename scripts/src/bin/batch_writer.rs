@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use music_dynamo::TableArgs;
 use music_scripts::dynamo_writer::{run, WriterOptions};
-use music_shared::store::TableNames;
 
 /// Create the v2 tables if missing (on-demand billing, keys and the name_folded index as in
 /// infra/template.yaml) and write every item of data/build/*.jsonl into them with BatchWriteItem
@@ -26,20 +26,12 @@ struct Args {
     /// AWS region; default from the AWS environment/profile, else us-west-1.
     #[arg(long)]
     region: Option<String>,
-    /// Prepended to each table name (the SAM template's TablePrefix). Names come from
-    /// MUSIC_ML_TABLE_TRACKS / _TRACK_IDS / _ASSIGNMENTS, default Music_ML3, Music_ML_IDs,
-    /// Music_ML_Assignments.
+    /// Prepended to each table name that is not given as a flag below (the SAM template's
+    /// TablePrefix), whether it comes from MUSIC_ML_TABLE_* or is the original's.
     #[arg(long, default_value = "")]
     table_prefix: String,
-    /// The v2.0 titles table, instead of the prefix and MUSIC_ML_TABLE_TRACKS.
-    #[arg(long, value_name = "NAME")]
-    tracks_table: Option<String>,
-    /// The v2.1 titles table, instead of the prefix and MUSIC_ML_TABLE_TRACK_IDS.
-    #[arg(long, value_name = "NAME")]
-    track_ids_table: Option<String>,
-    /// The cluster assignments table, instead of the prefix and MUSIC_ML_TABLE_ASSIGNMENTS.
-    #[arg(long, value_name = "NAME")]
-    assignments_table: Option<String>,
+    #[command(flatten)]
+    tables: TableArgs,
     /// Write only to tables owned by this CloudFormation stack (their
     /// aws:cloudformation:stack-name tag); create none.
     #[arg(long, value_name = "STACK")]
@@ -60,23 +52,20 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    // Parsed by hand (not `Args::parse`) to keep the matches: the prefix applies only to the
+    // table names that did not come from a flag.
+    let matches = Args::command().get_matches();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let mut tables = TableNames::from_env().prefixed(&args.table_prefix);
-    for (explicit, slot) in [
-        (&args.tracks_table, &mut tables.tracks),
-        (&args.track_ids_table, &mut tables.track_ids),
-        (&args.assignments_table, &mut tables.assignments),
-    ] {
-        if let Some(name) = explicit.as_ref().filter(|n| !n.trim().is_empty()) {
-            *slot = name.trim().to_string();
-        }
-    }
+    let tables = args.tables.names_prefixed(&args.table_prefix, &matches);
     eprintln!(
         "batch-writer: tables {}, {}, {}{}",
         tables.tracks,

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Parser;
+use music_pipeline::kmeans::KMeansConfig;
 use music_scripts::pipeline::{compute, write_outputs, Options};
 use music_shared::items;
-use music_shared::kmeans::KMeansConfig;
 use music_shared::FEATURES;
 
 #[global_allocator]

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use music_shared::kaggle::read_tracks;
-use music_shared::pylist::repr_str_list;
+use music_pipeline::kaggle::read_tracks;
+use music_pipeline::pylist::repr_str_list;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use music_shared::kaggle::read_tracks;
+use music_pipeline::kaggle::read_tracks;
 
 pub const TRACK_FILES: [&str; 3] = [
     "tracks_2021_subsets.csv.gz",

@@ -1,4 +1,4 @@
-//! The DynamoDB implementation of [`TrackStore`]. One SDK client per process (it pools
+//! The DynamoDB implementation of [`TrackStore`] (the Lambda's). One SDK client per process (it pools
 //! connections), with short timeouts so that an outage answers 503 in about a second instead of
 //! holding the Lambda until API Gateway gives up.
 
@@ -6,31 +6,28 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aws_config::meta::region::RegionProviderChain;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use aws_sdk_dynamodb::Client;
+use music_dynamo::{Failure, TableNames, Timeouts};
 use music_shared::items::{
     random_sort_key, AssignmentItem, TitleItem, INDEX_FOLDED_TITLE, SORT_FIXED, SORT_RANDOM,
 };
-use music_shared::store::{
-    cluster_size_from_last_key, BoxFuture, Sampler, StoreError, StoreResult, TableNames,
-    TitleTable, TrackStore,
-};
 use rand::Rng;
 
-/// The original deployment's region.
-pub const DEFAULT_REGION: &str = "us-west-1";
+use super::{
+    cluster_size_from_last_key, Sampler, StoreError, StoreFuture, StoreResult, TitleTable,
+    TrackStore,
+};
 
 /// Where and what to read.
 #[derive(Debug, Clone, Default)]
 pub struct DynamoConfig {
     /// A local DynamoDB (dynalite, DynamoDB Local); `None` means AWS (or `AWS_ENDPOINT_URL`).
     pub endpoint_url: Option<String>,
-    /// `None`: the usual AWS region chain (`AWS_REGION`, profile), else [`DEFAULT_REGION`].
+    /// `None`: the usual AWS region chain (`AWS_REGION`, profile), else
+    /// [`music_dynamo::DEFAULT_REGION`].
     pub region: Option<String>,
     pub tables: TableNames,
     /// Whole-call budget including SDK retries; `None` = 1.5 s.
@@ -48,76 +45,29 @@ pub const UNPROCESSED_RETRIES: u32 = 5;
 /// jitter), so the whole budget is about 20 + 40 + 80 + 160 + 320 ms at most.
 const UNPROCESSED_BACKOFF: Duration = Duration::from_millis(20);
 
-/// Build a DynamoDB client. Against a local endpoint with no credentials in the environment it
-/// uses dummy ones (local DynamoDB implementations accept any), so that the provider chain does
-/// not wait on the EC2 metadata service.
-pub async fn client(
-    endpoint_url: Option<&str>,
-    region: Option<&str>,
-    operation_timeout: Duration,
-) -> Client {
-    let region_chain = match region {
-        Some(r) => RegionProviderChain::first_try(Region::new(r.to_string())),
-        // A local endpoint ignores the region: skip the profile/IMDS lookups, which can stall.
-        None if endpoint_url.is_some() => RegionProviderChain::first_try(
-            aws_config::environment::EnvironmentVariableRegionProvider::new(),
-        )
-        .or_else(Region::new(DEFAULT_REGION)),
-        None => RegionProviderChain::default_provider().or_else(Region::new(DEFAULT_REGION)),
-    };
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_millis(500))
-        .operation_attempt_timeout(operation_timeout.mul_f64(0.6))
-        .operation_timeout(operation_timeout)
-        .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(region_chain)
-        .timeout_config(timeouts)
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(2)
-                .with_initial_backoff(Duration::from_millis(20)),
-        );
-    if let Some(url) = endpoint_url {
-        loader = loader.endpoint_url(url);
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local",
-                "local",
-                None,
-                None,
-                "music-ml-local",
-            ));
-        }
-    }
-    Client::new(&loader.load().await)
-}
-
-/// Map an SDK failure to what the client of our API can do about it.
-pub fn classify<E, R>(err: SdkError<E, R>) -> StoreError
+/// Map an SDK failure to what the client of our API can do about it: a missing table is an
+/// outage of the deployment (503), not a bug of the request.
+fn classify<E, R>(err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
     let detail = DisplayErrorContext(&err).to_string();
-    match &err {
-        SdkError::TimeoutError(_) => StoreError::Timeout(detail),
-        SdkError::DispatchFailure(d) if d.is_timeout() => StoreError::Timeout(detail),
-        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+    match Failure::of(&err) {
+        Failure::Timeout => StoreError::Timeout(detail),
+        Failure::Throttled => StoreError::Throttled(detail),
+        Failure::Unreachable | Failure::ServiceDown | Failure::MissingTable => {
             StoreError::Unavailable(detail)
         }
-        SdkError::ServiceError(service) => match service.err().code() {
-            Some(
-                "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded",
-            ) => StoreError::Throttled(detail),
-            Some("InternalServerError" | "ServiceUnavailable" | "ResourceNotFoundException") => {
-                StoreError::Unavailable(detail)
-            }
-            _ => StoreError::Other(detail),
-        },
-        _ => StoreError::Other(detail),
+        Failure::Other => StoreError::Other(detail),
+    }
+}
+
+/// The table a title lookup reads.
+fn title_table(tables: &TableNames, table: TitleTable) -> &str {
+    match table {
+        TitleTable::Tracks => &tables.tracks,
+        TitleTable::TracksWithIds => &tables.track_ids,
     }
 }
 
@@ -153,10 +103,10 @@ impl DynamoStore {
         let timeout = config
             .operation_timeout
             .unwrap_or(Duration::from_millis(1500));
-        let client = client(
+        let client = music_dynamo::client(
             config.endpoint_url.as_deref(),
             config.region.as_deref(),
-            timeout,
+            &Timeouts::request(timeout),
         )
         .await;
         let store = DynamoStore::new(client, config.tables.clone());
@@ -170,6 +120,18 @@ impl DynamoStore {
         self.sizes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A Query of one cluster's items (partition `#p = :p`) whose sort key `#s` meets
+    /// `sort_condition`; the caller binds that condition's values.
+    fn cluster_query(&self, cluster: u8, sort_condition: &str) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.tables.assignments)
+            .key_condition_expression(format!("#p = :p AND {sort_condition}"))
+            .expression_attribute_names("#p", "Assignments")
+            .expression_attribute_names("#s", "sort")
+            .expression_attribute_values(":p", AttributeValue::N(cluster.to_string()))
+    }
+
     /// A cluster's size: its last `rand#` key plus one (one Query of one item, highest key first),
     /// cached once read. An empty cluster is not cached, so that one seeded later is seen.
     async fn cluster_size(&self, cluster: u8) -> StoreResult<usize> {
@@ -177,13 +139,7 @@ impl DynamoStore {
             return Ok(size);
         }
         let page = self
-            .client
-            .query()
-            .table_name(&self.tables.assignments)
-            .key_condition_expression("#p = :p AND begins_with(#s, :r)")
-            .expression_attribute_names("#p", "Assignments")
-            .expression_attribute_names("#s", "sort")
-            .expression_attribute_values(":p", AttributeValue::N(cluster.to_string()))
+            .cluster_query(cluster, "begins_with(#s, :r)")
             .expression_attribute_values(":r", AttributeValue::S(SORT_RANDOM.to_string()))
             .projection_expression("#s")
             .scan_index_forward(false)
@@ -283,28 +239,35 @@ impl DynamoStore {
         high: &str,
         limit: usize,
     ) -> StoreResult<Vec<AssignmentItem>> {
+        let sorts = "#s BETWEEN :lo AND :hi";
+        self.query_pages(limit, |wanted| {
+            self.cluster_query(cluster, sorts)
+                .expression_attribute_values(":lo", AttributeValue::S(low.to_string()))
+                .expression_attribute_values(":hi", AttributeValue::S(high.to_string()))
+                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
+        })
+        .await
+    }
+
+    /// The items of a Query, page after page, decoded, at most `limit`. `page(wanted)` builds
+    /// the Query of one page, knowing how many items are still wanted.
+    async fn query_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        limit: usize,
+        page: impl Fn(usize) -> QueryFluentBuilder,
+    ) -> StoreResult<Vec<T>> {
         let mut out = Vec::new();
         let mut start = None;
         while out.len() < limit {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.assignments)
-                .key_condition_expression("#p = :p AND #s BETWEEN :lo AND :hi")
-                .expression_attribute_names("#p", "Assignments")
-                .expression_attribute_names("#s", "sort")
-                .expression_attribute_values(":p", AttributeValue::N(cluster.to_string()))
-                .expression_attribute_values(":lo", AttributeValue::S(low.to_string()))
-                .expression_attribute_values(":hi", AttributeValue::S(high.to_string()))
-                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
+            let answer = page(limit - out.len())
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(classify)?;
-            for item in page.items.unwrap_or_default() {
+            for item in answer.items.unwrap_or_default() {
                 out.push(decode(item)?);
             }
-            match page.last_evaluated_key {
+            match answer.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,
             }
@@ -319,12 +282,12 @@ impl TrackStore for DynamoStore {
         &'a self,
         table: TitleTable,
         title: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Option<TitleItem>>> {
+    ) -> StoreFuture<'a, Option<TitleItem>> {
         Box::pin(async move {
             let out = self
                 .client
                 .get_item()
-                .table_name(self.tables.title_table(table))
+                .table_name(title_table(&self.tables, table))
                 .key("name", AttributeValue::S(title.to_string()))
                 .send()
                 .await
@@ -337,35 +300,22 @@ impl TrackStore for DynamoStore {
         &'a self,
         table: TitleTable,
         folded: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Vec<TitleItem>>> {
+    ) -> StoreFuture<'a, Vec<TitleItem>> {
         Box::pin(async move {
-            let mut out = Vec::new();
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
+            self.query_pages(usize::MAX, |_| {
+                self.client
                     .query()
-                    .table_name(self.tables.title_table(table))
+                    .table_name(title_table(&self.tables, table))
                     .index_name(INDEX_FOLDED_TITLE)
                     .key_condition_expression("#f = :f")
                     .expression_attribute_names("#f", "name_folded")
                     .expression_attribute_values(":f", AttributeValue::S(folded.to_string()))
-                    .set_exclusive_start_key(start.take())
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                for item in page.items.unwrap_or_default() {
-                    out.push(decode(item)?);
-                }
-                match page.last_evaluated_key {
-                    Some(key) if !key.is_empty() => start = Some(key),
-                    _ => return Ok(out),
-                }
-            }
+            })
+            .await
         })
     }
 
-    fn fixed(&self, cluster: u8) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
+    fn fixed(&self, cluster: u8) -> StoreFuture<'_, Vec<AssignmentItem>> {
         // "fixed#" followed by two digits; '~' sorts after every digit.
         Box::pin(async move {
             self.cluster_range(cluster, SORT_FIXED, &format!("{SORT_FIXED}~"), usize::MAX)
@@ -375,7 +325,7 @@ impl TrackStore for DynamoStore {
 
     /// `n` indices drawn uniformly below the cluster's size, fetched by key: one Query of one
     /// item for the size on a cluster's first draw, then one BatchGetItem per draw.
-    fn random(&self, cluster: u8, n: usize) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
+    fn random(&self, cluster: u8, n: usize) -> StoreFuture<'_, Vec<AssignmentItem>> {
         Box::pin(async move {
             if n == 0 {
                 return Ok(Vec::new());

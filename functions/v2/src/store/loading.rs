@@ -9,10 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::{EmbeddedStore, StoreError, StoreFuture, StoreResult, TitleTable, TrackStore};
 use music_shared::items::{AssignmentItem, TitleItem};
-use music_shared::store::{
-    BoxFuture, EmbeddedStore, StoreError, StoreResult, TitleTable, TrackStore,
-};
 use tokio::sync::watch;
 
 /// What the loader thread hands over: the store, or why it could not be loaded.
@@ -75,7 +73,7 @@ impl TrackStore for LoadingStore {
         &'a self,
         table: TitleTable,
         title: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Option<TitleItem>>> {
+    ) -> StoreFuture<'a, Option<TitleItem>> {
         Box::pin(async move { self.store().await?.title(table, title).await })
     }
 
@@ -83,15 +81,15 @@ impl TrackStore for LoadingStore {
         &'a self,
         table: TitleTable,
         folded: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Vec<TitleItem>>> {
+    ) -> StoreFuture<'a, Vec<TitleItem>> {
         Box::pin(async move { self.store().await?.titles_by_folded(table, folded).await })
     }
 
-    fn fixed(&self, cluster: u8) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
+    fn fixed(&self, cluster: u8) -> StoreFuture<'_, Vec<AssignmentItem>> {
         Box::pin(async move { self.store().await?.fixed(cluster).await })
     }
 
-    fn random(&self, cluster: u8, n: usize) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
+    fn random(&self, cluster: u8, n: usize) -> StoreFuture<'_, Vec<AssignmentItem>> {
         Box::pin(async move { self.store().await?.random(cluster, n).await })
     }
 }

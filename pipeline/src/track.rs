@@ -1,20 +1,5 @@
 use serde::{Deserialize, Serialize};
 
-/// The nine features the original clustered on, in the order its method page lists them.
-/// Popularity is left out on purpose: the original's "no_popularity" run showed it only
-/// pulls clusters towards release year.
-pub const FEATURES: [&str; 9] = [
-    "energy",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "loudness_scale",
-    "tempo_scale",
-    "duration_scale",
-];
-
 /// One track as the Kaggle tables describe it, whichever of the two schemas it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Track {
@@ -62,7 +47,7 @@ pub struct Scaled {
 }
 
 impl Track {
-    /// The clustering vector, in [`FEATURES`] order.
+    /// The clustering vector, in [`music_shared::FEATURES`] order.
     pub fn feature_vector(&self, s: &Scaled) -> [f64; 9] {
         [
             self.energy,

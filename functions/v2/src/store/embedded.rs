@@ -1,219 +1,20 @@
-//! The v2 store: what the `/api/v2.x` routes need from DynamoDB, as a trait, so that the same
-//! routes run against the real tables (in `functions/v2`) or against the item files loaded in
-//! memory ([`EmbeddedStore`], the local server's default, which needs nothing else running).
-//!
-//! The trait returns boxed futures instead of using `async fn` so that it stays dyn-compatible:
-//! the router holds an `Arc<dyn TrackStore>` and does not care which store is behind it.
+//! The three tables held in memory, loaded from the item files the pipeline writes: the local
+//! server's v2 without DynamoDB. A draw reads the size and fetches the drawn keys exactly as the
+//! DynamoDB store does, so both answer alike.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::pin::Pin;
-use std::sync::Mutex;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-
-use crate::fold_name;
-use crate::items::{
-    random_key_index, random_sort_key, AssignmentItem, TitleItem, ITEMS_ASSIGNMENTS, ITEMS_TRACKS,
-    ITEMS_TRACKS_WITH_IDS, SORT_FIXED, SORT_RANDOM, TABLE_ASSIGNMENTS, TABLE_TRACKS,
-    TABLE_TRACKS_WITH_IDS,
+use music_shared::items::{
+    random_sort_key, AssignmentItem, TitleItem, ITEMS_ASSIGNMENTS, ITEMS_TRACKS,
+    ITEMS_TRACKS_WITH_IDS, SORT_FIXED, SORT_RANDOM,
 };
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// DynamoDB refuses partition keys longer than this (in UTF-8 bytes), so no longer title can be
-/// stored, and asking for one would be a validation error instead of "not found".
-pub const MAX_KEY_BYTES: usize = 2048;
-
-/// The highest cluster number (clusters are `0..=MAX_CLUSTER`).
-pub const MAX_CLUSTER: u8 = 9;
-
-/// Which of the two title tables a route reads: v2.0 reads `Music_ML3`, v2.1 `Music_ML_IDs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TitleTable {
-    Tracks,
-    TracksWithIds,
-}
-
-/// The three table names, configurable so that several deployments (or tests) can share one
-/// account or one local DynamoDB.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableNames {
-    pub tracks: String,
-    pub track_ids: String,
-    pub assignments: String,
-}
-
-impl Default for TableNames {
-    fn default() -> Self {
-        TableNames {
-            tracks: TABLE_TRACKS.to_string(),
-            track_ids: TABLE_TRACKS_WITH_IDS.to_string(),
-            assignments: TABLE_ASSIGNMENTS.to_string(),
-        }
-    }
-}
-
-impl TableNames {
-    /// From `MUSIC_ML_TABLE_TRACKS`, `MUSIC_ML_TABLE_TRACK_IDS`, `MUSIC_ML_TABLE_ASSIGNMENTS`,
-    /// each falling back to the original deployment's name when unset or empty.
-    pub fn from_env() -> Self {
-        let var = |name: &str, default: &str| match std::env::var(name) {
-            Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
-            _ => default.to_string(),
-        };
-        TableNames {
-            tracks: var("MUSIC_ML_TABLE_TRACKS", TABLE_TRACKS),
-            track_ids: var("MUSIC_ML_TABLE_TRACK_IDS", TABLE_TRACKS_WITH_IDS),
-            assignments: var("MUSIC_ML_TABLE_ASSIGNMENTS", TABLE_ASSIGNMENTS),
-        }
-    }
-
-    /// The same names with `prefix` in front (the SAM template's `TablePrefix`).
-    pub fn prefixed(&self, prefix: &str) -> Self {
-        TableNames {
-            tracks: format!("{prefix}{}", self.tracks),
-            track_ids: format!("{prefix}{}", self.track_ids),
-            assignments: format!("{prefix}{}", self.assignments),
-        }
-    }
-
-    pub fn title_table(&self, table: TitleTable) -> &str {
-        match table {
-            TitleTable::Tracks => &self.tracks,
-            TitleTable::TracksWithIds => &self.track_ids,
-        }
-    }
-}
-
-/// Why the store could not answer. "Not found" is not among them: lookups return `Option`/`Vec`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    #[error("the track store is unavailable: {0}")]
-    Unavailable(String),
-    #[error("the track store is throttling requests: {0}")]
-    Throttled(String),
-    #[error("the track store did not answer in time: {0}")]
-    Timeout(String),
-    #[error("track store error: {0}")]
-    Other(String),
-}
-
-impl StoreError {
-    /// Seconds a client should wait before retrying, for the errors that a retry can cure.
-    pub fn retry_after_secs(&self) -> Option<u32> {
-        match self {
-            StoreError::Unavailable(_) => Some(5),
-            StoreError::Throttled(_) => Some(1),
-            StoreError::Timeout(_) => Some(2),
-            StoreError::Other(_) => None,
-        }
-    }
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// What the v2 routes read. Implementations: [`EmbeddedStore`] here, DynamoDB in `functions/v2`.
-pub trait TrackStore: Send + Sync {
-    /// The item whose title is exactly `title` (the table's partition key).
-    fn title<'a>(
-        &'a self,
-        table: TitleTable,
-        title: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Option<TitleItem>>>;
-
-    /// Every item whose folded title is `folded` (the `name_folded-index` GSI), in any order.
-    fn titles_by_folded<'a>(
-        &'a self,
-        table: TitleTable,
-        folded: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Vec<TitleItem>>>;
-
-    /// The fixed tracks of a cluster, in their `fixed#NN` order.
-    fn fixed(&self, cluster: u8) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>>;
-
-    /// `n` distinct tracks of a cluster, a uniform random sample in random order (every set of
-    /// `n` tracks, and every order of it, equally likely), drawn afresh on each call; all of the
-    /// cluster's tracks, shuffled, when it has `n` or fewer. See [`Sampler`].
-    fn random(&self, cluster: u8, n: usize) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>>;
-}
-
-/// Exact title first; otherwise the folded title, so `senorita` finds `Señorita`. When several
-/// titles fold alike (`Señorita` and `SEÑORITA`), the first by title wins, so the answer does not
-/// depend on the order a store returns them in.
-pub async fn find_title(
-    store: &dyn TrackStore,
-    table: TitleTable,
-    title: &str,
-) -> StoreResult<Option<TitleItem>> {
-    if title.is_empty() || title.len() > MAX_KEY_BYTES {
-        return Ok(None);
-    }
-    if let Some(item) = store.title(table, title).await? {
-        return Ok(Some(item));
-    }
-    let folded = fold_name(title);
-    if folded.is_empty() || folded.len() > MAX_KEY_BYTES {
-        return Ok(None);
-    }
-    let mut found = store.titles_by_folded(table, &folded).await?;
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(found.into_iter().next())
-}
-
-/// `n` distinct indices below `size`, a uniform random sample in random order (every ordered
-/// choice equally likely); all of `0..size`, shuffled, when `n >= size`. (`rand`'s index
-/// sampling, which for the ten a request asks for is Floyd's algorithm, fully shuffled.)
-pub fn sample_indices<R: Rng + ?Sized>(rng: &mut R, size: usize, n: usize) -> Vec<usize> {
-    rand::seq::index::sample(rng, size, n.min(size)).into_vec()
-}
-
-/// A cluster's size from its last `rand#` sort key (the keys are the dense indices
-/// `0..size`, so the last one is `size - 1`); 0 for a cluster without one. A last key of another
-/// shape is an error: the table holds items of an older pipeline (`rand#<16 hex digits>`), which
-/// must be deleted and re-seeded (the batch writer's count check refuses such a table too).
-pub fn cluster_size_from_last_key(cluster: u8, last: Option<&str>) -> StoreResult<usize> {
-    match last {
-        None => Ok(0),
-        Some(sort) => random_key_index(sort).map(|i| i + 1).ok_or_else(|| {
-            StoreError::Other(format!(
-                "cluster {cluster}: the last random sort key is {sort:?}, not a dense index \
-                 ({SORT_RANDOM} and 8 digits): the assignments table holds items of an older \
-                 build; delete it and seed it again"
-            ))
-        }),
-    }
-}
-
-/// Where a store's draws come from: each thread's own generator (the default), or one generator
-/// seeded by a test, so that a run of draws can be repeated exactly.
-#[derive(Debug, Default)]
-pub struct Sampler {
-    seeded: Option<Mutex<StdRng>>,
-}
-
-impl Sampler {
-    pub fn seeded(seed: u64) -> Self {
-        Sampler {
-            seeded: Some(Mutex::new(StdRng::seed_from_u64(seed))),
-        }
-    }
-
-    /// [`sample_indices`] from this sampler's generator.
-    pub fn indices(&self, size: usize, n: usize) -> Vec<usize> {
-        match &self.seeded {
-            Some(rng) => {
-                let mut rng = rng.lock().unwrap_or_else(|e| e.into_inner());
-                sample_indices(&mut *rng, size, n)
-            }
-            None => sample_indices(&mut rand::thread_rng(), size, n),
-        }
-    }
-}
+use super::{
+    cluster_size_from_last_key, Sampler, StoreFuture, StoreResult, TitleTable, TrackStore,
+};
 
 /// An error while loading the embedded store's item files.
 #[derive(Debug, thiserror::Error)]
@@ -377,7 +178,7 @@ impl TrackStore for EmbeddedStore {
         &'a self,
         table: TitleTable,
         title: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Option<TitleItem>>> {
+    ) -> StoreFuture<'a, Option<TitleItem>> {
         let index = self.index(table);
         let found = index.by_name.get(title).map(|&i| index.items[i].clone());
         Box::pin(async move { Ok(found) })
@@ -387,7 +188,7 @@ impl TrackStore for EmbeddedStore {
         &'a self,
         table: TitleTable,
         folded: &'a str,
-    ) -> BoxFuture<'a, StoreResult<Vec<TitleItem>>> {
+    ) -> StoreFuture<'a, Vec<TitleItem>> {
         let index = self.index(table);
         let found = index
             .by_folded
@@ -397,7 +198,7 @@ impl TrackStore for EmbeddedStore {
         Box::pin(async move { Ok(found) })
     }
 
-    fn fixed(&self, cluster: u8) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
+    fn fixed(&self, cluster: u8) -> StoreFuture<'_, Vec<AssignmentItem>> {
         let found = self
             .clusters
             .get(&cluster)
@@ -406,7 +207,7 @@ impl TrackStore for EmbeddedStore {
         Box::pin(async move { Ok(found) })
     }
 
-    fn random(&self, cluster: u8, n: usize) -> BoxFuture<'_, StoreResult<Vec<AssignmentItem>>> {
+    fn random(&self, cluster: u8, n: usize) -> StoreFuture<'_, Vec<AssignmentItem>> {
         let found = self.sample(cluster, n);
         Box::pin(async move { found })
     }
@@ -414,6 +215,11 @@ impl TrackStore for EmbeddedStore {
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
+
+    use music_shared::fold_name;
+
+    use super::super::{find_title, StoreError, MAX_KEY_BYTES};
     use super::*;
 
     fn title(name: &str) -> TitleItem {
@@ -473,69 +279,6 @@ mod tests {
         assert_eq!(
             block_on(find_title(&store, TitleTable::TracksWithIds, "Señorita")).unwrap(),
             None
-        );
-    }
-
-    #[test]
-    fn sampled_indices_are_distinct_in_range_and_all_of_them_when_n_exceeds_the_size() {
-        let mut rng = StdRng::seed_from_u64(1);
-        for size in [0usize, 1, 2, 9, 10, 11, 60, 14_715] {
-            for n in [0usize, 1, 3, 10, 11, 100] {
-                for _ in 0..20 {
-                    let picks = sample_indices(&mut rng, size, n);
-                    assert_eq!(picks.len(), n.min(size), "size {size}, n {n}");
-                    assert!(picks.iter().all(|&i| i < size), "size {size}: {picks:?}");
-                    let mut sorted = picks.clone();
-                    sorted.sort_unstable();
-                    sorted.dedup();
-                    assert_eq!(sorted.len(), picks.len(), "repeats: {picks:?}");
-                    if n >= size {
-                        assert_eq!(sorted, (0..size).collect::<Vec<_>>());
-                    }
-                }
-            }
-        }
-    }
-
-    /// Pearson's statistic of `counts` against equal expectations.
-    fn chi_square(counts: &HashMap<Vec<usize>, u32>, cells: usize, draws: u32) -> f64 {
-        let expected = f64::from(draws) / cells as f64;
-        let seen: f64 = counts
-            .values()
-            .map(|&c| (f64::from(c) - expected).powi(2) / expected)
-            .sum();
-        // Cells never seen contribute `expected` each.
-        seen + (cells - counts.len()) as f64 * expected
-    }
-
-    #[test]
-    fn every_ordered_choice_is_equally_likely() {
-        let mut rng = StdRng::seed_from_u64(7);
-        // 3 of 5: 60 ordered choices. 60,000 draws: 1,000 expected each; the statistic follows a
-        // chi-square law with 59 degrees of freedom, above 126 with probability below 1e-6.
-        let draws = 60_000;
-        let mut counts: HashMap<Vec<usize>, u32> = HashMap::new();
-        for _ in 0..draws {
-            *counts.entry(sample_indices(&mut rng, 5, 3)).or_default() += 1;
-        }
-        assert_eq!(counts.len(), 60);
-        let x = chi_square(&counts, 60, draws);
-        assert!(
-            x < 126.0,
-            "3 of 5: chi-square {x:.1} on 59 degrees of freedom"
-        );
-        // More than the size: every order of all three, equally often (5 degrees of freedom,
-        // above 35 with probability below 1e-6).
-        let draws = 6_000;
-        let mut counts: HashMap<Vec<usize>, u32> = HashMap::new();
-        for _ in 0..draws {
-            *counts.entry(sample_indices(&mut rng, 3, 10)).or_default() += 1;
-        }
-        assert_eq!(counts.len(), 6);
-        let x = chi_square(&counts, 6, draws);
-        assert!(
-            x < 35.0,
-            "10 of 3: chi-square {x:.1} on 5 degrees of freedom"
         );
     }
 
@@ -612,15 +355,5 @@ mod tests {
             "{err}"
         );
         assert_eq!(err.retry_after_secs(), None);
-    }
-
-    #[test]
-    fn table_names_take_a_prefix() {
-        let names = TableNames::default().prefixed("test_");
-        assert_eq!(
-            names.title_table(TitleTable::TracksWithIds),
-            "test_Music_ML_IDs"
-        );
-        assert_eq!(names.assignments, "test_Music_ML_Assignments");
     }
 }

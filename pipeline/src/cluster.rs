@@ -1,7 +1,7 @@
 //! Words for clusters: a short label and a one-line description per cluster, read off the
 //! centroids by fixed rules (never written per cluster), distinct from one another.
 
-use crate::FEATURES;
+use music_shared::FEATURES;
 
 /// Index of a feature in [`FEATURES`].
 fn at(centroid: &[f64], name: &str) -> f64 {
