@@ -11,29 +11,17 @@
 //! `MUSIC_ML_SKIP_BROWSER=1` to skip on a machine without them. `MUSIC_ML_BROWSER_BASE_URL`
 //! runs only the application flow, against another server (see the test function).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use music_testkit::{encode, free_port, root as repo_root};
 use serde_json::{json, Value};
 
 type Result<T> = std::result::Result<T, String>;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// chromedriver on a free port, killed when dropped (also when an assertion fails).
 struct Driver {
@@ -366,27 +354,46 @@ fn chromium_binary() -> String {
 }
 
 struct App {
+    /// Ends with `/`.
     base: String,
     http: reqwest::Client,
+    /// The in-process app's server (none for an external one), stopped when the test ends.
+    _server: Option<music_testkit::TestServer>,
+}
+
+/// `MUSIC_ML_BROWSER_BASE_URL`, when set to a server to test instead of the in-process app.
+fn external_base() -> Option<String> {
+    std::env::var("MUSIC_ML_BROWSER_BASE_URL")
+        .ok()
+        .filter(|b| !b.is_empty())
+}
+
+/// True (and says so) when `MUSIC_ML_SKIP_BROWSER=1`.
+fn browser_skipped() -> bool {
+    let skipped = std::env::var_os("MUSIC_ML_SKIP_BROWSER").is_some_and(|v| v == "1");
+    if skipped {
+        eprintln!("MUSIC_ML_SKIP_BROWSER=1: browser tests skipped");
+    }
+    skipped
 }
 
 impl App {
+    /// The server of `MUSIC_ML_BROWSER_BASE_URL` if set, else the local app (every family, as
+    /// `music-ml-serve` merges them) in process on a free port.
     async fn start() -> App {
-        let root = repo_root();
-        let config = music_local::Config {
-            db: root.join("data/build/musicData.sqlite"),
-            data_dir: root.join("data/build"),
-            dynamodb_endpoint: None,
-        };
-        let app = music_local::app_from(&config)
-            .await
-            .expect("the local app loads data/build (run the pipeline first)");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let http = reqwest::Client::new();
+        if let Some(base) = external_base() {
+            return App {
+                base: format!("{}/", base.trim_end_matches('/')),
+                http,
+                _server: None,
+            };
+        }
+        let server = common::serve_local_app().await;
         App {
-            base: format!("http://{addr}/"),
-            http: reqwest::Client::new(),
+            base: format!("{}/", server.base),
+            http,
+            _server: Some(server),
         }
     }
 
@@ -408,7 +415,7 @@ impl App {
 
 fn db() -> rusqlite::Connection {
     rusqlite::Connection::open_with_flags(
-        repo_root().join("data/build/musicData.sqlite"),
+        music_testkit::built_db(),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .unwrap()
@@ -1740,19 +1747,9 @@ async fn check_queue_moves_on_at_track_end(app: &App, browser: &Browser) {
         )
         .await;
     let seed = popular_tracks("1", 5).remove(4);
-    browser
-        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
-        .await;
-    let (_, want) = shown_list(browser, "the list", "q.get('seed_tracks')").await;
-    assert!(want.len() >= 3);
     // A timer would move on after 1 ms: the API path must not set one.
-    browser
-        .js(
-            "document.getElementById('queue').dataset.previewMs = '1'",
-            json!([]),
-        )
-        .await;
-    browser.click("#play-all").await;
+    let want = play_all(app, browser, &seed, 1).await;
+    assert!(want.len() >= 3);
     browser
         .wait_for("the queue on the iFrame API", &format!("document.getElementById('queue').dataset.advance === 'api' && document.getElementById('stub-player') && document.getElementById('stub-player').dataset.uri === 'spotify:track:{}'", want[0]))
         .await;
@@ -1840,23 +1837,30 @@ async fn check_queue_moves_on_at_track_end(app: &App, browser: &Browser) {
     assert_clean(browser, "application (queue, iFrame API)").await;
 }
 
-/// Where the iFrame API cannot load (this browser cannot reach Spotify), the queue moves on by
-/// the timer.
-async fn check_queue_timer_fallback(app: &App, browser: &Browser) {
-    let seed = popular_tracks("1", 6).remove(5);
+/// The application page with `seed` as its song seed: once its list is shown, the queue's
+/// preview length is set to `preview_ms` and "play all" clicked. The list's track ids.
+async fn play_all(app: &App, browser: &Browser, seed: &str, preview_ms: u32) -> Vec<String> {
     browser
         .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
         .await;
     let (_, want) = shown_list(browser, "the list", "q.get('seed_tracks')").await;
-    assert!(want.len() >= 2);
-    // The preview's length, shortened so the test need not wait 30 seconds.
     browser
         .js(
-            "document.getElementById('queue').dataset.previewMs = '500'",
-            json!([]),
+            "document.getElementById('queue').dataset.previewMs = String(arguments[0])",
+            json!([preview_ms]),
         )
         .await;
     browser.click("#play-all").await;
+    want
+}
+
+/// Where the iFrame API cannot load (this browser cannot reach Spotify), the queue moves on by
+/// the timer.
+async fn check_queue_timer_fallback(app: &App, browser: &Browser) {
+    let seed = popular_tracks("1", 6).remove(5);
+    // The preview's length, shortened so the test need not wait 30 seconds.
+    let want = play_all(app, browser, &seed, 500).await;
+    assert!(want.len() >= 2);
     let first = browser
         .wait_for("the queue on the timer", "document.getElementById('queue').dataset.advance === 'timer' && document.getElementById('queue-frame') && document.getElementById('queue-frame').getAttribute('src')")
         .await;
@@ -1911,35 +1915,13 @@ fn pearson(xs: &[f64], ys: &[f64]) -> f64 {
     sxy / (sxx * syy).sqrt()
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// The application page's behaviours (issue 12), each on a fresh page, in one browser.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_application_page_in_a_real_browser() {
-    if std::env::var_os("MUSIC_ML_SKIP_BROWSER").is_some_and(|v| v == "1") {
-        eprintln!("MUSIC_ML_SKIP_BROWSER=1: browser tests skipped");
+    if browser_skipped() {
         return;
     }
-    let app = match std::env::var("MUSIC_ML_BROWSER_BASE_URL")
-        .ok()
-        .filter(|b| !b.is_empty())
-    {
-        Some(base) => App {
-            base: format!("{}/", base.trim_end_matches('/')),
-            http: reqwest::Client::new(),
-        },
-        None => App::start().await,
-    };
+    let app = App::start().await;
     let driver = Driver::start();
     let browser = Browser::open(&driver).await;
     check_seed_chips(&app, &browser).await;
@@ -1957,23 +1939,14 @@ async fn the_application_page_in_a_real_browser() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_work_in_a_real_browser() {
-    if std::env::var_os("MUSIC_ML_SKIP_BROWSER").is_some_and(|v| v == "1") {
-        eprintln!("MUSIC_ML_SKIP_BROWSER=1: browser tests skipped");
+    if browser_skipped() {
         return;
     }
     // MUSIC_ML_BROWSER_BASE_URL=http://host:port/ runs the application flow alone against that
     // server instead of the in-process app (scripts/test.d/post-45-sam-local.sh points it at
     // `sam local start-api`); it must serve the data of data/build/.
-    let external = std::env::var("MUSIC_ML_BROWSER_BASE_URL")
-        .ok()
-        .filter(|b| !b.is_empty());
-    let app = match &external {
-        Some(base) => App {
-            base: format!("{}/", base.trim_end_matches('/')),
-            http: reqwest::Client::new(),
-        },
-        None => App::start().await,
-    };
+    let external = external_base();
+    let app = App::start().await;
     let driver = Driver::start();
     let browser = Browser::open(&driver).await;
     check_application(&app, &browser).await;
