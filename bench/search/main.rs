@@ -23,6 +23,8 @@
 
 #[path = "../../search/tests/common/mod.rs"]
 mod common;
+#[path = "../common/typo.rs"]
+mod typo;
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -349,24 +351,7 @@ impl Sorted {
 
 /// A random edit anywhere in the word: substitute, delete, insert, or swap two neighbours.
 fn typo(rng: &mut Xoshiro256PlusPlus, word: &str) -> String {
-    let mut c: Vec<char> = word.chars().collect();
-    if c.len() < 2 {
-        return word.to_owned();
-    }
-    let at = rng.gen_range(0..c.len());
-    let letter = (b'a' + rng.gen_range(0..26)) as char;
-    match rng.gen_range(0..4) {
-        0 => c[at] = letter,
-        1 => {
-            c.remove(at);
-        }
-        2 => c.insert(at, letter),
-        _ => {
-            let at = at.min(c.len() - 2);
-            c.swap(at, at + 1);
-        }
-    }
-    c.into_iter().collect()
+    typo::typo(rng, word, 2, |rng| (b'a' + rng.gen_range(0..26)) as char)
 }
 
 /// Queries a person types: a prefix of a real title or artist name (1..12 characters); a title

@@ -29,6 +29,9 @@ help_if_asked() {
 # arguments go to cargo (e.g. --release, to build the pipeline in the profile a benchmark uses).
 # scripts/serve builds the pipeline itself and runs it with the same arguments.
 PIPELINE_ARGS=(--if-stale --quiet --raw-dir data/raw --out data/build)
+# What scripts/serve builds, both binaries in one cargo invocation (bench/serve/cold-build.sh
+# times it on an empty target directory).
+SERVE_BUILD=(-p music-scripts --bin pipeline -p music-local --bin music-ml-serve)
 ensure_data() {
     (cd "$ROOT" && cargo run --quiet "$@" --bin pipeline -- "${PIPELINE_ARGS[@]}")
 }

@@ -73,6 +73,26 @@ pub fn json_lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The extremes the scaled features follow from, as the pipeline stored them in a
+/// musicData.sqlite's `build_info`: `(min_loudness, max_tempo, max_duration_ms)`.
+pub fn scale_extremes(conn: &rusqlite::Connection) -> (f64, f64, f64) {
+    let info = |key: &str| -> f64 {
+        let value: String = conn
+            .query_row("SELECT value FROM build_info WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .unwrap_or_else(|e| panic!("build_info {key}: {e}"));
+        value
+            .parse()
+            .unwrap_or_else(|e| panic!("build_info {key} = {value:?}: {e}"))
+    };
+    (
+        info("min_loudness"),
+        info("max_tempo"),
+        info("max_duration_ms"),
+    )
+}
+
 /// Percent-encoding of a path segment or query value: everything but RFC 3986's unreserved
 /// characters (`A-Z a-z 0-9 - _ . ~`) is escaped, byte by byte of the UTF-8, as a browser's
 /// `encodeURIComponent` nearly does.

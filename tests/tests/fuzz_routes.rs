@@ -546,11 +546,7 @@ async fn v2_survives_hostile_inputs_against_dynalite() {
     // Dynalite answers in about a millisecond: as many inputs as in-process.
     let cases = env_u64("MUSIC_ML_FUZZ_CASES", 1_000);
     let tables = music_shared::store::TableNames::default().prefixed("fuzz_");
-    let mut options = music_scripts::dynamo_writer::WriterOptions::new(
-        dynamo_support::sample_dir(),
-        tables.clone(),
-    );
-    options.endpoint_url = Some(dynalite.endpoint.clone());
+    let mut options = dynamo_support::sample_writer(&dynalite.endpoint, &tables);
     options.region = Some("us-west-1".into());
     music_scripts::dynamo_writer::run(&options)
         .await

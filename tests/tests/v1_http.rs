@@ -32,14 +32,9 @@ async fn v1_routes_over_http() {
     let client = reqwest::Client::new();
     music_e2e::assert_examples_over_http(&server.base, Family::V1).await;
 
-    let years: serde_json::Value = client
-        .get(format!("{}/api/v1.0/data_by_year", server.base))
-        .send()
+    let years = music_testkit::fetch(&client, &server.url("/api/v1.0/data_by_year"))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json();
     assert_eq!(years[0]["year"], first_year_in_csv());
 
     // A name with `/` must arrive percent-encoded; reqwest keeps `%2F` as sent.

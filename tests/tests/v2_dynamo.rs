@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dynamo_support::*;
 use music_http::catalog::{routes_of, Family};
-use music_scripts::dynamo_writer::{self, WriterOptions};
+use music_scripts::dynamo_writer;
 use music_shared::store::TableNames;
 use music_v2::{AppState, DynamoConfig};
 use serde_json::{json, Value};
@@ -45,8 +45,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
         return;
     };
     let tables = TableNames::default().prefixed("e2e_");
-    let mut options = WriterOptions::new(sample_dir(), tables.clone());
-    options.endpoint_url = Some(dynalite.endpoint.clone());
+    let options = sample_writer(&dynalite.endpoint, &tables);
 
     // Seed, then seed again: the second run must leave the same counts (puts overwrite by key).
     for run in 0..2 {
@@ -245,8 +244,7 @@ async fn draws_follow_a_cluster_seeded_again_smaller_and_refuse_keys_of_an_older
         return;
     };
     let tables = TableNames::default().prefixed("reseed_");
-    let mut options = WriterOptions::new(sample_dir(), tables.clone());
-    options.endpoint_url = Some(dynalite.endpoint.clone());
+    let options = sample_writer(&dynalite.endpoint, &tables);
     dynamo_writer::run(&options)
         .await
         .unwrap_or_else(|e| panic!("seeding: {e:#}"));
@@ -408,8 +406,7 @@ async fn writer_lands_every_item_through_throttling_and_unprocessed_items() {
     let faults = Arc::new(Faults::default());
     let proxy = fault_proxy(dynalite.endpoint.clone(), faults.clone()).await;
     let tables = TableNames::default().prefixed("faults_");
-    let mut options = WriterOptions::new(sample_dir(), tables.clone());
-    options.endpoint_url = Some(proxy.base.clone());
+    let mut options = sample_writer(&proxy.base, &tables);
     options.base_backoff = Duration::from_millis(1);
     options.max_backoff = Duration::from_millis(40);
     options.max_retries = 30;

@@ -421,6 +421,15 @@ fn db() -> rusqlite::Connection {
     .unwrap()
 }
 
+/// The one row `sql` selects, its columns as a tuple.
+fn db_row<T>(sql: &str) -> T
+where
+    T: for<'a> TryFrom<&'a rusqlite::Row<'a>, Error = rusqlite::Error>,
+{
+    db().query_row(sql, [], |r| T::try_from(r))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 async fn assert_clean(browser: &Browser, page: &str) {
     assert_clean_except(browser, page, None).await;
 }
@@ -439,13 +448,9 @@ async fn assert_clean_except(browser: &Browser, page: &str, expected: Option<&st
 
 async fn check_application(app: &App, browser: &Browser) {
     // The song to find, straight from the SQLite file; the query misspells and truncates it.
-    let (expected_id, expected_cluster, expected_label): (String, i64, String) = db()
-        .query_row(
-            "SELECT t.id, t.cluster, c.label FROM tracks t JOIN clusters c ON c.cluster = t.cluster WHERE t.name = 'Blinding Lights'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
+    let (expected_id, expected_cluster, expected_label): (String, i64, String) = db_row(
+        "SELECT t.id, t.cluster, c.label FROM tracks t JOIN clusters c ON c.cluster = t.cluster WHERE t.name = 'Blinding Lights'",
+    );
     browser.goto(&format!("{}application.html", app.base)).await;
     browser
         .wait_for(
@@ -1124,20 +1129,11 @@ async fn check_seed_chips(app: &App, browser: &Browser) {
         genres[genres.len() - 1].clone(),
         genres[genres.len() / 3].clone(),
     ];
-    let (song_id, song_name): (String, String) = db()
-        .query_row(
-            "SELECT id, name FROM tracks ORDER BY popularity DESC, id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    let (artist_name, artist_id): (String, String) = db()
-        .query_row(
-            "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (song_id, song_name): (String, String) =
+        db_row("SELECT id, name FROM tracks ORDER BY popularity DESC, id LIMIT 1");
+    let (artist_name, artist_id): (String, String) = db_row(
+        "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1",
+    );
 
     browser.goto(&format!("{}application.html", app.base)).await;
     browser
@@ -1641,20 +1637,12 @@ async fn check_new_draw(app: &App, browser: &Browser) {
 /// The state made through the page (seeds of every kind, a target, a decade, hide-explicit) is
 /// in the address; opening that address shows the same chips, controls and list.
 async fn check_url_round_trip(app: &App, browser: &Browser) {
-    let (song_id, song_name, year): (String, String, i64) = db()
-        .query_row(
-            "SELECT id, name, year FROM tracks WHERE explicit = 0 ORDER BY popularity DESC, id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    let (artist_name, artist_id): (String, String) = db()
-        .query_row(
-            "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1 OFFSET 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (song_id, song_name, year): (String, String, i64) = db_row(
+        "SELECT id, name, year FROM tracks WHERE explicit = 0 ORDER BY popularity DESC, id LIMIT 1",
+    );
+    let (artist_name, artist_id): (String, String) = db_row(
+        "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1 OFFSET 1",
+    );
     let genre = app
         .api("api/v3/recommendations/available-genre-seeds")
         .await["genres"][2]

@@ -130,6 +130,18 @@ fn dynalite_path() -> PathBuf {
     music_testkit::tools_dir().join("npm/node_modules/.bin/dynalite")
 }
 
+/// Batch-writer options that seed the [`sample_dir`] into `tables` at `endpoint` (dynalite, or a
+/// proxy in front of it).
+pub fn sample_writer(
+    endpoint: &str,
+    tables: &music_shared::store::TableNames,
+) -> music_scripts::dynamo_writer::WriterOptions {
+    let mut options =
+        music_scripts::dynamo_writer::WriterOptions::new(sample_dir(), tables.clone());
+    options.endpoint_url = Some(endpoint.to_string());
+    options
+}
+
 pub struct Dynalite {
     child: Child,
     pub endpoint: String,

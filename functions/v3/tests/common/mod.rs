@@ -63,19 +63,7 @@ pub fn all_tracks() -> &'static [Row] {
     static ROWS: OnceLock<Vec<Row>> = OnceLock::new();
     ROWS.get_or_init(|| {
         let conn = db();
-        let info = |k: &str| -> f64 {
-            conn.query_row("SELECT value FROM build_info WHERE key = ?1", [k], |r| {
-                r.get::<_, String>(0)
-            })
-            .unwrap()
-            .parse()
-            .unwrap()
-        };
-        let (min_l, max_t, max_d) = (
-            info("min_loudness"),
-            info("max_tempo"),
-            info("max_duration_ms"),
-        );
+        let (min_l, max_t, max_d) = music_testkit::scale_extremes(&conn);
         let mut st = conn
             .prepare(
                 "SELECT track, id, name, artists, cluster, energy, speechiness, acousticness, \
