@@ -289,6 +289,68 @@ async fn forward(
 /// half of each `Keys`; the answer gets the rest as `{"UnprocessedKeys": {table: {"Keys": [...]}}}`
 /// (and loses its CRC header, as below).
 async fn half_unprocessed_keys(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    let split = |spec: &mut serde_json::Value| {
+        let back = spec["Keys"].as_array_mut().map(|keys| {
+            let keep = keys.len().div_ceil(2);
+            keys.split_off(keep)
+        })?;
+        let held = back.len() as u64;
+        let mut unprocessed = spec.clone();
+        unprocessed["Keys"] = serde_json::Value::Array(back);
+        Some((unprocessed, held))
+    };
+    let merge = |answer: &mut JsonMap, rest: JsonMap| {
+        let unprocessed = answer
+            .entry("UnprocessedKeys")
+            .or_insert_with(|| serde_json::json!({}));
+        if let Some(unprocessed) = unprocessed.as_object_mut() {
+            unprocessed.extend(rest);
+        }
+    };
+    hold_back_half(req, shared, split, merge).await
+}
+
+/// [`Fault::HalfUnprocessed`]: split a BatchWriteItem, forward the first half, and merge the
+/// second half into the answer's `UnprocessedItems`.
+async fn half_unprocessed(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    let split = |list: &mut serde_json::Value| {
+        let list = list.as_array_mut()?;
+        let keep = list.len().div_ceil(2);
+        let back = list.split_off(keep);
+        let held = back.len() as u64;
+        Some((serde_json::Value::Array(back), held))
+    };
+    let merge = |answer: &mut JsonMap, rest: JsonMap| {
+        let unprocessed = answer
+            .entry("UnprocessedItems")
+            .or_insert_with(|| serde_json::json!({}));
+        let Some(unprocessed) = unprocessed.as_object_mut() else {
+            return;
+        };
+        for (table, list) in rest {
+            let slot = unprocessed
+                .entry(table)
+                .or_insert_with(|| serde_json::json!([]));
+            if let (Some(slot), Some(list)) = (slot.as_array_mut(), list.as_array()) {
+                slot.extend(list.iter().cloned());
+            }
+        }
+    };
+    hold_back_half(req, shared, split, merge).await
+}
+
+type JsonMap = serde_json::Map<String, serde_json::Value>;
+
+/// A batch request forwarded with part of each table's entry of `RequestItems` held back
+/// (`split` takes it out and says how many it held); when the backend answers 2xx, `merge` puts
+/// what was held back into the answer. The CRC header of the backend's answer is dropped, since
+/// the body changes (the SDK checks it).
+async fn hold_back_half(
+    req: Request<Incoming>,
+    shared: &Shared,
+    split: impl Fn(&mut serde_json::Value) -> Option<(serde_json::Value, u64)>,
+    merge: impl FnOnce(&mut JsonMap, JsonMap),
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
@@ -300,15 +362,11 @@ async fn half_unprocessed_keys(req: Request<Incoming>, shared: &Shared) -> Respo
     let mut rest = serde_json::Map::new();
     let mut held = 0u64;
     if let Some(tables) = request["RequestItems"].as_object_mut() {
-        for (table, spec) in tables.iter_mut() {
-            if let Some(keys) = spec["Keys"].as_array_mut() {
-                let keep = keys.len().div_ceil(2);
-                let back = keys.split_off(keep);
-                held += back.len() as u64;
-                if !back.is_empty() {
-                    let mut unprocessed = spec.clone();
-                    unprocessed["Keys"] = serde_json::Value::Array(back);
-                    rest.insert(table.clone(), unprocessed);
+        for (table, entry) in tables.iter_mut() {
+            if let Some((back, n)) = split(entry) {
+                held += n;
+                if n > 0 {
+                    rest.insert(table.clone(), back);
                 }
             }
         }
@@ -326,78 +384,7 @@ async fn half_unprocessed_keys(req: Request<Incoming>, shared: &Shared) -> Respo
     let mut parsed: serde_json::Value =
         serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::json!({}));
     if let Some(answer) = parsed.as_object_mut() {
-        let unprocessed = answer
-            .entry("UnprocessedKeys")
-            .or_insert_with(|| serde_json::json!({}));
-        if let Some(unprocessed) = unprocessed.as_object_mut() {
-            for (table, spec) in rest {
-                unprocessed.insert(table, spec);
-            }
-        }
-    }
-    shared.counters.partial.fetch_add(1, Ordering::SeqCst);
-    shared.counters.held_back.fetch_add(held, Ordering::SeqCst);
-    head.headers.remove("x-amz-crc32");
-    Response::from_parts(
-        head,
-        Full::new(Bytes::from(serde_json::to_vec(&parsed).unwrap_or_default())),
-    )
-}
-
-/// [`Fault::HalfUnprocessed`]: split a BatchWriteItem, forward the first half, and merge the
-/// second half into the answer's `UnprocessedItems`. The CRC header of the backend's answer is
-/// dropped, since the body changes (the SDK checks it).
-async fn half_unprocessed(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
-    let (parts, body) = req.into_parts();
-    let body = match body.collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return dynamodb_error("InternalServerError", 500),
-    };
-    let Ok(mut request) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return dynamodb_error("SerializationException", 400);
-    };
-    let mut rest = serde_json::Map::new();
-    let mut held = 0u64;
-    if let Some(tables) = request["RequestItems"].as_object_mut() {
-        for (table, list) in tables.iter_mut() {
-            if let Some(list) = list.as_array_mut() {
-                let keep = list.len().div_ceil(2);
-                let back = list.split_off(keep);
-                held += back.len() as u64;
-                if !back.is_empty() {
-                    rest.insert(table.clone(), serde_json::Value::Array(back));
-                }
-            }
-        }
-    }
-    let forwarded = Bytes::from(serde_json::to_vec(&request).unwrap_or_default());
-    let answer = forward(parts, forwarded, shared).await;
-    if held == 0 || !answer.status().is_success() {
-        return answer;
-    }
-    let (mut head, body) = answer.into_parts();
-    let bytes = match body.collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return dynamodb_error("InternalServerError", 500),
-    };
-    let mut parsed: serde_json::Value =
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::json!({}));
-    let unprocessed = parsed
-        .as_object_mut()
-        .map(|o| {
-            o.entry("UnprocessedItems")
-                .or_insert_with(|| serde_json::json!({}))
-        })
-        .and_then(|u| u.as_object_mut());
-    if let Some(unprocessed) = unprocessed {
-        for (table, list) in rest {
-            let slot = unprocessed
-                .entry(table)
-                .or_insert_with(|| serde_json::json!([]));
-            if let (Some(slot), Some(list)) = (slot.as_array_mut(), list.as_array()) {
-                slot.extend(list.iter().cloned());
-            }
-        }
+        merge(answer, rest);
     }
     shared.counters.partial.fetch_add(1, Ordering::SeqCst);
     shared.counters.held_back.fetch_add(held, Ordering::SeqCst);

@@ -3,5 +3,35 @@
 pub mod fault_support;
 pub mod fuzz_gen;
 pub mod load_gen;
-pub mod serve;
+pub mod local;
 pub mod spread;
+
+/// Every catalogue example of `family` asked once over real HTTP at `base` (with an `Origin`
+/// header): each answers 200 with a JSON object or array, `Content-Type: application/json` and
+/// CORS open to any origin.
+pub async fn assert_examples_over_http(base: &str, family: music_http::catalog::Family) {
+    let client = reqwest::Client::new();
+    for r in music_http::catalog::routes_of(family) {
+        let res = client
+            .get(format!("{base}{}", r.example))
+            .header("Origin", "http://example.org")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{}", r.example);
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/json",
+            "{}",
+            r.example
+        );
+        assert_eq!(
+            res.headers()["access-control-allow-origin"],
+            "*",
+            "{}",
+            r.example
+        );
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(body.is_object() || body.is_array(), "{}", r.example);
+    }
+}

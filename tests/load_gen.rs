@@ -5,11 +5,12 @@
 //! timeout counts as an error, with a few samples kept to say which.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use music_testkit::encode;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -26,11 +27,6 @@ pub fn site_app(data_dir: &Path) -> anyhow::Result<axum::Router> {
     Ok(music_local::app(states))
 }
 
-/// `data/build/` of this checkout.
-pub fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/build")
-}
-
 /// One URL of the mix and how often it is asked, relative to the others.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -38,20 +34,6 @@ pub struct Target {
     pub weight: u32,
     /// A label for the per-kind table (`v3 search`, `v1 artist`, ...).
     pub kind: &'static str,
-}
-
-/// A percent-encoding of a path segment or query value: everything but RFC 3986's unreserved
-/// characters is escaped, as a browser's `encodeURIComponent` nearly does.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A traffic mix drawn from the shipped data (fixed seed): what the site's pages ask for when
@@ -368,12 +350,6 @@ mod tests {
         assert_eq!(percentile_us(&v, 0.0), 1);
         assert_eq!(percentile_us(&[7], 99.0), 7);
         assert_eq!(percentile_us(&[], 50.0), 0);
-    }
-
-    #[test]
-    fn encode_escapes_everything_but_unreserved() {
-        assert_eq!(encode("a b/é?&%"), "a%20b%2F%C3%A9%3F%26%25");
-        assert_eq!(encode("A-z_0.9~"), "A-z_0.9~");
     }
 
     #[test]

@@ -14,12 +14,12 @@ runs=10
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) print_help "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 log "building the four Lambda binaries and infra-coldstart (release)"
-cargo build --quiet --release --bin music-v1 --bin music-v2 --bin music-v3 --bin music-web --bin infra-coldstart
+cargo build --quiet --release --workspace --bin music-v1 --bin music-v2 --bin music-v3 --bin music-web --bin infra-coldstart
 ensure_data --release
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before; musicData.sqlite $(stat -c %s data/build/musicData.sqlite) bytes"
 "$CARGO_TARGET_DIR/release/infra-coldstart" --bin-dir "$CARGO_TARGET_DIR/release" --runs "$runs" \

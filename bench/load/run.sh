@@ -6,9 +6,9 @@
 # Builds music-ml-serve and the load generator (music-load, bench/load/main.rs) in release, starts
 # the server on a free 127.0.0.1 port, checks every URL of the mix answers 200, then runs N
 # closed-loop keep-alive clients for the given time over a realistic v1/v2/v3/page mix and writes
-# requests/s, p50/p90/p99/max, errors and the server's RSS before/after to bench/load/load.md.
+# requests/s, p50/p90/p99/max, errors and the server's RSS before/after to bench/results/load.md.
 # Then the fuzz suite with 10,000 inputs per route (tests/tests/fuzz_routes.rs) into
-# bench/load/fuzz.md. Fails if the load run saw any error or the fuzz suite any bad answer.
+# bench/results/fuzz.md. Fails if the load run saw any error or the fuzz suite any bad answer.
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/lib/env.sh"
 cd "$ROOT"
@@ -22,7 +22,7 @@ while [[ $# -gt 0 ]]; do
         --connections) connections="$2"; shift 2 ;;
         --fuzz-cases) fuzz_cases="$2"; shift 2 ;;
         --no-fuzz) fuzz=0; shift ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) print_help "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -36,7 +36,7 @@ machine() {
 
 log "building music-ml-serve and music-load (release)"
 cargo build --release --quiet -p music-local --bin music-ml-serve -p music-e2e --bin music-load
-out="bench/load/load.md"
+out="bench/results/load.md"
 started=$(date -u +%Y-%m-%dT%H:%MZ)
 log "load: $connections connections for $seconds s"
 result="$("$CARGO_TARGET_DIR/release/music-load" --serve "$CARGO_TARGET_DIR/release/music-ml-serve" \
@@ -74,6 +74,6 @@ if (( fuzz )); then
         echo '```'
         sed -n '/^fuzz: seed/,/^$/p' "$fuzz_log"
         echo '```'
-    } >bench/load/fuzz.md
-    cat bench/load/fuzz.md
+    } >bench/results/fuzz.md
+    cat bench/results/fuzz.md
 fi

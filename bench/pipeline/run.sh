@@ -25,7 +25,7 @@ while [[ $# -gt 0 ]]; do
         --rows) rows="$2"; shift 2 ;;
         --only) only="$2"; shift 2 ;;
         --no-write) write=0; shift ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) print_help "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done

@@ -23,6 +23,8 @@
 
 #[path = "../../search/tests/common/mod.rs"]
 mod common;
+#[path = "../common/typo.rs"]
+mod typo;
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -349,24 +351,7 @@ impl Sorted {
 
 /// A random edit anywhere in the word: substitute, delete, insert, or swap two neighbours.
 fn typo(rng: &mut Xoshiro256PlusPlus, word: &str) -> String {
-    let mut c: Vec<char> = word.chars().collect();
-    if c.len() < 2 {
-        return word.to_owned();
-    }
-    let at = rng.gen_range(0..c.len());
-    let letter = (b'a' + rng.gen_range(0..26)) as char;
-    match rng.gen_range(0..4) {
-        0 => c[at] = letter,
-        1 => {
-            c.remove(at);
-        }
-        2 => c.insert(at, letter),
-        _ => {
-            let at = at.min(c.len() - 2);
-            c.swap(at, at + 1);
-        }
-    }
-    c.into_iter().collect()
+    typo::typo(rng, word, 2, |rng| (b'a' + rng.gen_range(0..26)) as char)
 }
 
 /// Queries a person types: a prefix of a real title or artist name (1..12 characters); a title
@@ -551,13 +536,15 @@ fn main() {
     music_search::warm_up();
     let warm = t.elapsed();
     assert_eq!(index.terms(), words.len(), "the index holds the same words");
-    let (s_chosen, n_chosen) = time_each(&lookups, |(w, p)| {
+    // How many words of the index one query word finds (the chosen lookup, as in the index).
+    let words_found = |w: &str, p: bool| -> usize {
         index
-            .lookup_terms(w, *p)
+            .lookup_terms(w, p)
             .iter()
             .map(|(lo, hi, _)| (hi - lo) as usize)
             .sum()
-    });
+    };
+    let (s_chosen, n_chosen) = time_each(&lookups, |(w, p)| words_found(w, *p));
     let (s_sorted, n_sorted) = time_each(&lookups, |(w, p)| sorted.lookup(w, *p).len());
 
     // How far apart the three are in what they find (swaps and second typos differ).
@@ -591,13 +578,7 @@ fn main() {
             if some.is_empty() {
                 continue;
             }
-            let (s, found) = time_each(&some, |(w, p)| {
-                index
-                    .lookup_terms(w, *p)
-                    .iter()
-                    .map(|(lo, hi, _)| (hi - lo) as usize)
-                    .sum()
-            });
+            let (s, found) = time_each(&some, |(w, p)| words_found(w, *p));
             let dfa = if budget == 0 {
                 String::new()
             } else {

@@ -12,11 +12,8 @@
 # artist lookup. Not part of ./scripts/test. Installs wrk from Debian (apt-get) if missing and
 # Flask, flask-cors, SQLAlchemy 1.4 and gunicorn into $MUSIC_ML_TOOLS/bench-v1-sqlalchemy-venv.
 set -euo pipefail
-if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-fi
 source "$(dirname "$0")/../../scripts/lib/env.sh"
+help_if_asked "$0" "$@"
 cd "$ROOT"
 SECS="${SECS:-10}"
 THREADS=2

@@ -10,11 +10,8 @@
 #   bench/v2/run.sh            RUNS=3 REQUESTS=3000 BOTO3_LIMIT=5000 by default
 # (BOTO3_LIMIT: items per file for the boto3 loop, 0 = all; its rate is what is compared.)
 set -euo pipefail
-if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-fi
 source "$(dirname "$0")/../../scripts/lib/env.sh"
+help_if_asked "$0" "$@"
 cd "$ROOT"
 RUNS="${RUNS:-3}"
 REQUESTS="${REQUESTS:-3000}"

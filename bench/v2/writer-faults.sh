@@ -13,11 +13,8 @@
 #   bench/v2/writer-faults.sh            every item of data/build (216k), the writer's own backoff
 #   LINES=600 bench/v2/writer-faults.sh  the first 600 lines of each item file (a smoke run)
 set -euo pipefail
-if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-fi
 source "$(dirname "$0")/../../scripts/lib/env.sh"
+help_if_asked "$0" "$@"
 cd "$ROOT"
 LINES="${LINES:-all}"
 OUT="${OUT:-$ROOT/bench/results/writer-faults.md}"

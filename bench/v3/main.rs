@@ -23,6 +23,9 @@
 //! Run: `cargo bench -p music-v3 --bench v3 -- --help`. Figures go to bench/results/v3.md.
 //! Not part of ./scripts/test. Every figure is taken on whatever the machine is doing.
 
+#[path = "../common/typo.rs"]
+mod typo;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::path::PathBuf;
@@ -424,24 +427,9 @@ fn words_of(name: &str) -> Vec<String> {
 /// One slip of the fingers somewhere in `w`: a wrong letter, a missing or extra one, or two
 /// neighbours swapped. Words of one or two characters are left alone.
 fn with_typo(rng: &mut Xoshiro256PlusPlus, w: &str) -> String {
-    let mut c: Vec<char> = w.chars().collect();
-    if c.len() < 3 {
-        return w.to_owned();
-    }
-    let i = rng.gen_range(0..c.len());
-    let letter = char::from(b"abcdefghijklmnopqrstuvwxyz"[rng.gen_range(0..26)]);
-    match rng.gen_range(0..4) {
-        0 => c[i] = letter,
-        1 => {
-            c.remove(i);
-        }
-        2 => c.insert(i, letter),
-        _ => {
-            let i = i.min(c.len() - 2);
-            c.swap(i, i + 1);
-        }
-    }
-    c.into_iter().collect()
+    typo::typo(rng, w, 3, |rng| {
+        char::from(b"abcdefghijklmnopqrstuvwxyz"[rng.gen_range(0..26)])
+    })
 }
 
 struct Row {

@@ -11,9 +11,27 @@ export RUST_BACKTRACE="${RUST_BACKTRACE:-0}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# A script's --help is its header comment: print_help "$0" prints the comment lines from line 2
+# to the first line that is not a comment, without their "# ".
+print_help() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"; }
+# help_if_asked "$0" "$@": with -h or --help as the first argument, print_help and exit 0.
+help_if_asked() {
+    local script="$1"
+    shift
+    if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+        print_help "$script"
+        exit 0
+    fi
+}
+
 # Build data/build/ from data/raw/ when it is missing or was built from other inputs, options or
 # pipeline code (`pipeline --if-stale` decides; when current it only hashes the inputs). Extra
-# arguments go to cargo (serve passes --release so that it builds one profile only).
+# arguments go to cargo (e.g. --release, to build the pipeline in the profile a benchmark uses).
+# scripts/serve builds the pipeline itself and runs it with the same arguments.
+PIPELINE_ARGS=(--if-stale --quiet --raw-dir data/raw --out data/build)
+# What scripts/serve builds, both binaries in one cargo invocation (bench/serve/cold-build.sh
+# times it on an empty target directory).
+SERVE_BUILD=(-p music-scripts --bin pipeline -p music-local --bin music-ml-serve)
 ensure_data() {
-    (cd "$ROOT" && cargo run --quiet "$@" --bin pipeline -- --if-stale --quiet --raw-dir data/raw --out data/build)
+    (cd "$ROOT" && cargo run --quiet "$@" --bin pipeline -- "${PIPELINE_ARGS[@]}")
 }

@@ -6,7 +6,7 @@
 #   1. `sam local start-lambda`: every event file of infra/events/ invoked on its function and
 #      checked against its .expect.json by the code of the in-process test (infra-sam-check).
 #   2. `sam local start-api`: every example URL of the route catalogue asked once over HTTP,
-#      then the browser test's application flow (functions/local/tests/browser_pages.rs with
+#      then the browser test's application flow (functions/web/tests/browser_pages.rs with
 #      MUSIC_ML_BROWSER_BASE_URL) against it.
 # V2Function reads a dynalite seeded by the batch writer with the items the events, the
 # catalogue examples and the application flow read (infra-sam-check seed-items), not the whole

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Headless Chromium and its WebDriver for the browser tests (tests/browser_*.rs), from Debian.
+# Headless Chromium and its WebDriver for the browser tests (functions/web/tests/browser_pages.rs),
+# from Debian.
 # Quick no-op when both are already installed.
 set -euo pipefail
 if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then

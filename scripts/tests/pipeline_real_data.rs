@@ -18,7 +18,7 @@ use music_shared::{fold_name, FEATURES};
 use rusqlite::Connection;
 
 fn raw() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/raw")
+    music_testkit::root().join("data/raw")
 }
 
 fn quiet_options(out: &Path) -> Options {
@@ -70,19 +70,7 @@ fn col(headers: &csv::StringRecord, name: &str) -> usize {
 /// The raw features of every stored track, with the scaled ones computed from build_info's
 /// extremes by the original's formulas, in FEATURES order.
 fn stored_features(conn: &Connection) -> Vec<(i64, f64, [f64; 9])> {
-    let info = |k: &str| -> f64 {
-        conn.query_row("SELECT value FROM build_info WHERE key = ?1", [k], |r| {
-            r.get::<_, String>(0)
-        })
-        .unwrap()
-        .parse()
-        .unwrap()
-    };
-    let (min_l, max_t, max_d) = (
-        info("min_loudness"),
-        info("max_tempo"),
-        info("max_duration_ms"),
-    );
+    let (min_l, max_t, max_d) = music_testkit::scale_extremes(conn);
     conn.prepare(
         "SELECT cluster, distance, energy, speechiness, acousticness, instrumentalness, liveness, \
          valence, loudness, tempo, duration_ms FROM tracks ORDER BY track",

@@ -25,7 +25,8 @@ use dynamo_support::{sample_dir as data_dir, Dynalite};
 use http_body_util::BodyExt;
 use music_dynamo::TableNames;
 use music_e2e::fault_support::{Fault, FaultProxy};
-use music_scripts::dynamo_writer::{self, WriterOptions};
+use music_scripts::dynamo_writer;
+use music_dynamo::TableNames;
 use tower::ServiceExt;
 
 struct Answer {
@@ -65,8 +66,7 @@ async fn ask(app: &Router, path: &str) -> Answer {
 }
 
 async fn seed(endpoint: &str, tables: &TableNames) {
-    let mut options = WriterOptions::new(data_dir(), tables.clone());
-    options.endpoint_url = Some(endpoint.to_string());
+    let mut options = dynamo_support::sample_writer(endpoint, tables);
     options.region = Some("us-west-1".into());
     dynamo_writer::run(&options)
         .await
@@ -342,8 +342,7 @@ async fn batch_writer_loses_nothing_through_an_outage_in_the_middle_of_a_run() {
         })
     };
     let tables = TableNames::default().prefixed("outage_");
-    let mut options = WriterOptions::new(data_dir(), tables.clone());
-    options.endpoint_url = Some(proxy.endpoint.clone());
+    let mut options = dynamo_support::sample_writer(&proxy.endpoint, &tables);
     options.region = Some("us-west-1".into());
     options.base_backoff = Duration::from_millis(20);
     options.max_backoff = Duration::from_millis(400);

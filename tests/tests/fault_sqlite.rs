@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use music_e2e::load_gen::data_dir;
+use music_testkit::data_build as data_dir;
 
 /// Bad files next to each other in a temporary directory, each with what is wrong with it.
 fn bad_files(dir: &Path) -> Vec<(&'static str, PathBuf)> {

@@ -23,7 +23,9 @@ use axum::Router;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use music_e2e::fuzz_gen::{hostile, query};
-use music_e2e::load_gen::{data_dir, site_app};
+use music_e2e::load_gen::site_app;
+use music_e2e::local::serve_local;
+use music_testkit::data_build as data_dir;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -524,21 +526,13 @@ async fn every_route_survives_hostile_inputs_over_http() {
     let cases = env_u64("MUSIC_ML_FUZZ_HTTP_CASES", 250);
     let app = site_app(&data_dir()).expect("data/build (run the pipeline)");
     wait_for_v3_table(&app).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        music_local::serve(listener, app, &music_local::Limits::default(), async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let server = serve_local(app, music_local::Limits::default()).await;
+    let addr = server.addr;
     fuzz_all("real HTTP server", templates(), cases, || {
         Client::http(addr)
     })
     .await;
-    let _ = stop.send(());
-    let _ = server.await;
+    server.shutdown().await;
 }
 
 /// v2 reading a real DynamoDB API (dynalite, seeded with a real subset by the batch writer),
@@ -552,11 +546,7 @@ async fn v2_survives_hostile_inputs_against_dynalite() {
     // Dynalite answers in about a millisecond: as many inputs as in-process.
     let cases = env_u64("MUSIC_ML_FUZZ_CASES", 1_000);
     let tables = music_dynamo::TableNames::default().prefixed("fuzz_");
-    let mut options = music_scripts::dynamo_writer::WriterOptions::new(
-        dynamo_support::sample_dir(),
-        tables.clone(),
-    );
-    options.endpoint_url = Some(dynalite.endpoint.clone());
+    let mut options = dynamo_support::sample_writer(&dynalite.endpoint, &tables);
     options.region = Some("us-west-1".into());
     music_scripts::dynamo_writer::run(&options)
         .await
@@ -570,23 +560,15 @@ async fn v2_survives_hostile_inputs_against_dynalite() {
     })
     .await;
     let app = music_http::finish(music_v2::router(state));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        music_local::serve(listener, app, &music_local::Limits::default(), async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let server = serve_local(app, music_local::Limits::default()).await;
+    let addr = server.addr;
     let v2: Vec<Template> = templates()
         .into_iter()
         .filter(|t| t.path.starts_with("/api/v2"))
         .collect();
     assert!(v2.len() >= 4, "the v2 routes: {}", v2.len());
     fuzz_all("v2 on dynalite", v2, cases, || Client::http(addr)).await;
-    let _ = stop.send(());
-    let _ = server.await;
+    server.shutdown().await;
 }
 
 /// A URI longer than the http crate's limit (64 KiB) never reaches a router, and no HTTP client
@@ -595,10 +577,8 @@ async fn v2_survives_hostile_inputs_against_dynalite() {
 #[tokio::test]
 async fn a_100_kb_uri_is_refused_and_the_server_keeps_serving() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = site_app(&data_dir()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let server = music_testkit::serve(site_app(&data_dir()).unwrap()).await;
+    let addr = server.addr;
     let long = "%C3%A9".repeat(100 * 1024 / 6 + 1);
     for target in [
         format!("/api/v1.0/data_by_artist_clean/{long}"),
@@ -633,11 +613,8 @@ async fn a_100_kb_uri_is_refused_and_the_server_keeps_serving() {
             ),
         }
     }
-    let res = reqwest::get(format!("http://{addr}/api/v3/elbow"))
-        .await
-        .unwrap();
+    let res = reqwest::get(server.url("/api/v3/elbow")).await.unwrap();
     assert_eq!(res.status(), 200);
-    server.abort();
 }
 
 /// The oracle itself: answers the fuzzing must reject are rejected, so a pass means something.

@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
-use music_e2e::load_gen::{self, data_dir, site_app, LoadConfig};
+use music_e2e::load_gen::{self, site_app, LoadConfig};
+use music_testkit::data_build as data_dir;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_site_serves_64_connections_without_errors() {
-    let app = site_app(&data_dir()).expect("data/build (run the pipeline)");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let server =
+        music_testkit::serve(site_app(&data_dir()).expect("data/build (run the pipeline)")).await;
+    let base = server.base.clone();
 
     let mix = load_gen::realistic_mix(&data_dir(), 8).unwrap();
     load_gen::check_mix(&base, &mix).await.unwrap();
@@ -23,7 +23,7 @@ async fn the_site_serves_64_connections_without_errors() {
         seed: 8,
     };
     let report = load_gen::run(&config, &mix).await;
-    server.abort();
+    drop(server);
     eprintln!(
         "{} requests in {:.1} s, p50 {:.2} ms, p99 {:.2} ms (debug build)",
         report.requests,

@@ -5,45 +5,17 @@
 
 use std::time::Duration;
 
-use music_e2e::load_gen::data_dir;
+use music_e2e::local::{serve_local, LocalServer as Server};
 use music_local::Limits;
+use music_testkit::built_db;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-struct Server {
-    addr: std::net::SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.task.abort();
-    }
-}
-
 /// The server around the v1 routes (what is served does not matter here; v1 opens fastest).
 async fn start(limits: Limits) -> Server {
-    let state = music_v1::AppState::open(data_dir().join("musicData.sqlite"))
+    let state = music_v1::AppState::open(built_db())
         .expect("data/build/musicData.sqlite (run the pipeline)");
-    let app = music_http::finish(music_v1::router(state));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        music_local::serve(listener, app, &limits, async {
-            let _ = stopped.await;
-        })
-        .await
-    });
-    Server {
-        addr,
-        stop: Some(stop),
-        task,
-    }
+    serve_local(music_http::finish(music_v1::router(state)), limits).await
 }
 
 /// Waits until the server closes `stream` (EOF or reset); `Err` if it is still open after

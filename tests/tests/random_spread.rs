@@ -101,9 +101,7 @@ async fn dynamodb_draws_over_http_are_uniform_samples_of_the_cluster() {
         return;
     };
     let tables = TableNames::default().prefixed("spread_");
-    let mut options =
-        music_scripts::dynamo_writer::WriterOptions::new(sample_dir(), tables.clone());
-    options.endpoint_url = Some(dynalite.endpoint.clone());
+    let options = sample_writer(&dynalite.endpoint, &tables);
     music_scripts::dynamo_writer::run(&options)
         .await
         .unwrap_or_else(|e| panic!("seeding dynalite: {e:#}"));

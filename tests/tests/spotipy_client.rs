@@ -11,9 +11,10 @@
 //! and reports the ids the answers named, which this test then looks up in the database.
 //! `MUSIC_ML_SKIP_SPOTIPY=1` skips the test on a machine without the venv.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use music_e2e::local::{serve_local, LocalServer};
+use music_testkit::{root, tools_dir};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde_json::{json, Value};
 
@@ -27,23 +28,6 @@ const MIN_POPULARITY: i64 = 40;
 const LIMIT: i64 = 10;
 /// A genre is a seed when at least this many tracks carry it (through one of their artists).
 const GENRE_SEED_MIN_TRACKS: i64 = 10;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// `$MUSIC_ML_TOOLS`, defaulting as scripts/lib/env.sh does.
-fn tools_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("MUSIC_ML_TOOLS") {
-        return PathBuf::from(dir);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache")
-        });
-    cache.join("music-ml/tools")
-}
 
 fn db() -> Connection {
     Connection::open_with_flags(
@@ -141,8 +125,8 @@ fn expectations(conn: &Connection) -> Value {
     })
 }
 
-/// The real local server on a free port of 127.0.0.1; its base URL.
-async fn start_server() -> String {
+/// The real local server on a free port of 127.0.0.1.
+async fn start_server() -> LocalServer {
     let config = music_local::Config {
         db: root().join("data/build/musicData.sqlite"),
         data_dir: root().join("data/build"),
@@ -155,13 +139,7 @@ async fn start_server() -> String {
         .await
         .expect("data/build is built");
     let app = music_local::app_with(states, limits.request_timeout);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    // Stops with the test's runtime.
-    tokio::spawn(async move {
-        music_local::serve(listener, app, &limits, std::future::pending()).await
-    });
-    format!("http://{addr}")
+    serve_local(app, limits).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,7 +161,8 @@ async fn spotipy_works_unchanged_with_only_its_prefix_set() {
         std::env::temp_dir().join(format!("music-spotipy-expect-{}.json", std::process::id()));
     std::fs::write(&expect_file, serde_json::to_vec_pretty(&expect).unwrap()).unwrap();
 
-    let base = format!("{}/api/v3/", start_server().await);
+    let server = start_server().await;
+    let base = format!("{}/api/v3/", server.base());
     let script = root().join("tests/spotipy/check.py");
     // The script blocks on the server of this runtime: run it on a blocking thread.
     let output = tokio::task::spawn_blocking({

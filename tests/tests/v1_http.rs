@@ -2,10 +2,8 @@
 //! served by axum on a free 127.0.0.1 port, called with reqwest, so percent-encoding, HEAD,
 //! CORS and error bodies are checked as a real client sees them.
 
-use std::path::PathBuf;
-
-use music_e2e::serve::{built_db, serve, TestServer};
-use music_http::catalog::{self, Family};
+use music_http::catalog::Family;
+use music_testkit::{built_db, raw, serve, TestServer};
 
 async fn start() -> TestServer {
     let state = music_v1::AppState::open(built_db())
@@ -15,10 +13,7 @@ async fn start() -> TestServer {
 
 /// The first `year` of data_by_year.csv, read independently of the server.
 fn first_year_in_csv() -> i64 {
-    let csv = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/raw/data_by_year.csv"),
-    )
-    .unwrap();
+    let csv = std::fs::read_to_string(raw("data_by_year.csv")).unwrap();
     let mut lines = csv.lines();
     assert!(lines.next().unwrap().starts_with("year,"));
     lines
@@ -35,27 +30,11 @@ fn first_year_in_csv() -> i64 {
 async fn v1_routes_over_http() {
     let server = start().await;
     let client = reqwest::Client::new();
+    music_e2e::assert_examples_over_http(&server.base, Family::V1).await;
 
-    for r in catalog::routes_of(Family::V1) {
-        let res = client
-            .get(format!("{}{}", server.base, r.example))
-            .header("Origin", "http://example.org")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{}", r.example);
-        assert_eq!(res.headers()["content-type"], "application/json");
-        assert_eq!(res.headers()["access-control-allow-origin"], "*");
-    }
-
-    let years: serde_json::Value = client
-        .get(format!("{}/api/v1.0/data_by_year", server.base))
-        .send()
+    let years = music_testkit::fetch(&client, &server.url("/api/v1.0/data_by_year"))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json();
     assert_eq!(years[0]["year"], first_year_in_csv());
 
     // A name with `/` must arrive percent-encoded; reqwest keeps `%2F` as sent.

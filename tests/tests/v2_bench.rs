@@ -73,7 +73,7 @@ async fn v2_lookup_latency() {
     };
     let base = server.base.clone();
     let exact = pick(&mut rng, &|t| {
-        format!("{base}/api/v2.1/Music_ML_tracks/{}", url_escape(t))
+        format!("{base}/api/v2.1/Music_ML_tracks/{}", encode(t))
     });
     // Upper-cased folded titles, where that still folds back (so each one is found via the index).
     let upper: Vec<String> = titles
@@ -86,7 +86,7 @@ async fn v2_lookup_latency() {
         .map(|_| {
             format!(
                 "{base}/api/v2.1/Music_ML_tracks/{}",
-                url_escape(upper.choose(&mut rng).unwrap())
+                encode(upper.choose(&mut rng).unwrap())
             )
         })
         .collect();

@@ -17,7 +17,8 @@ use axum::response::{IntoResponse, Response};
 use dynamo_support::*;
 use music_dynamo::TableNames;
 use music_http::catalog::{routes_of, Family};
-use music_scripts::dynamo_writer::{self, WriterOptions};
+use music_scripts::dynamo_writer;
+use music_dynamo::TableNames;
 use music_v2::{AppState, DynamoConfig};
 use serde_json::{json, Value};
 
@@ -36,17 +37,7 @@ fn table_of(tables: &TableNames, file: &str) -> String {
 }
 
 async fn get(client: &reqwest::Client, url: &str) -> (StatusCode, HeaderMap, Value) {
-    let res = client
-        .get(url)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{url}: {e}"));
-    let status = StatusCode::from_u16(res.status().as_u16()).unwrap();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap();
-    let body =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"));
-    (status, headers, body)
+    music_testkit::fetch(client, url).await.into_json_parts()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,8 +46,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
         return;
     };
     let tables = TableNames::default().prefixed("e2e_");
-    let mut options = WriterOptions::new(sample_dir(), tables.clone());
-    options.endpoint_url = Some(dynalite.endpoint.clone());
+    let options = sample_writer(&dynalite.endpoint, &tables);
 
     // Seed, then seed again: the second run must leave the same counts (puts overwrite by key).
     for run in 0..2 {
@@ -98,7 +88,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
         for item in sample_lines(file) {
             let url = format!(
                 "{base}/api/{version}/Music_ML_tracks/{}",
-                url_escape(item["name"].as_str().unwrap())
+                encode(item["name"].as_str().unwrap())
             );
             let plain = without_folded(&item);
             let expected: serde_json::Map<String, Value> = plain
@@ -145,7 +135,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
             &client,
             &format!(
                 "{base}/api/v2.1/Music_ML_tracks/{}?format=plain",
-                url_escape(&query)
+                encode(&query)
             ),
         )
         .await;
@@ -173,10 +163,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
         ("/api/v2.0/Music_ML_tracks/100%25".to_string(), 404),
         ("/api/v2.0/Music_ML_tracks/%20".to_string(), 404),
         ("/api/v2.0/Music_ML_tracks/%00".to_string(), 404),
-        (
-            format!("/api/v2.0/Music_ML_tracks/{}", url_escape(&two_k)),
-            404,
-        ),
+        (format!("/api/v2.0/Music_ML_tracks/{}", encode(&two_k)), 404),
         (format!("/api/v2.0/Music_ML_tracks/{long}"), 400),
         ("/api/v2.1/Music_ML_tracks/%FF".to_string(), 400),
         ("/api/v2.1/Fixed_Song_Assignments/abc".to_string(), 400),
@@ -258,8 +245,7 @@ async fn draws_follow_a_cluster_seeded_again_smaller_and_refuse_keys_of_an_older
         return;
     };
     let tables = TableNames::default().prefixed("reseed_");
-    let mut options = WriterOptions::new(sample_dir(), tables.clone());
-    options.endpoint_url = Some(dynalite.endpoint.clone());
+    let options = sample_writer(&dynalite.endpoint, &tables);
     dynamo_writer::run(&options)
         .await
         .unwrap_or_else(|e| panic!("seeding: {e:#}"));
@@ -347,7 +333,7 @@ struct Faults {
 /// A DynamoDB front that passes everything to dynalite, except BatchWriteItem calls: of every
 /// three, one is refused with ProvisionedThroughputExceededException, one has only its first half
 /// of items forwarded and the rest returned as UnprocessedItems, one passes untouched.
-async fn fault_proxy(upstream: String, faults: Arc<Faults>) -> Server {
+async fn fault_proxy(upstream: String, faults: Arc<Faults>) -> TestServer {
     let http = reqwest::Client::new();
     let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
         let (http, upstream, faults) = (http.clone(), upstream.clone(), faults.clone());
@@ -421,8 +407,7 @@ async fn writer_lands_every_item_through_throttling_and_unprocessed_items() {
     let faults = Arc::new(Faults::default());
     let proxy = fault_proxy(dynalite.endpoint.clone(), faults.clone()).await;
     let tables = TableNames::default().prefixed("faults_");
-    let mut options = WriterOptions::new(sample_dir(), tables.clone());
-    options.endpoint_url = Some(proxy.base.clone());
+    let mut options = sample_writer(&proxy.base, &tables);
     options.base_backoff = Duration::from_millis(1);
     options.max_backoff = Duration::from_millis(40);
     options.max_retries = 30;

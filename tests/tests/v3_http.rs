@@ -1,8 +1,8 @@
 //! The v3 family over real local HTTP: a server on a free 127.0.0.1 port, requests with a real
 //! client, the same layers (`music_http::finish`) the Lambda and the local server add.
 
-use music_e2e::serve::{built_db, serve, TestServer};
-use music_http::catalog::{self, Family};
+use music_http::catalog::Family;
+use music_testkit::{built_db, serve, TestServer};
 
 async fn start() -> TestServer {
     let state = music_v3::AppState::open(&built_db())
@@ -13,30 +13,7 @@ async fn start() -> TestServer {
 #[tokio::test]
 async fn v3_catalogue_examples_over_http() {
     let server = start().await;
-    let client = reqwest::Client::new();
-    for r in catalog::routes_of(Family::V3) {
-        let res = client
-            .get(format!("{}{}", server.base, r.example))
-            .header("Origin", "http://example.org")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{}", r.example);
-        assert_eq!(
-            res.headers()["content-type"],
-            "application/json",
-            "{}",
-            r.example
-        );
-        assert_eq!(
-            res.headers()["access-control-allow-origin"],
-            "*",
-            "{}",
-            r.example
-        );
-        let body: serde_json::Value = res.json().await.unwrap();
-        assert!(body.is_object() || body.is_array());
-    }
+    music_e2e::assert_examples_over_http(&server.base, Family::V3).await;
 }
 
 #[tokio::test]

@@ -8,43 +8,16 @@ use std::path::PathBuf;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use music_testkit::{built_db, encode, raw, Reply};
 use serde_json::Value;
-use tower::ServiceExt;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn app() -> Router {
-    let state = music_v1::AppState::open(root().join("data/build/musicData.sqlite"))
+    let state = music_v1::AppState::open(built_db())
         .expect("data/build/musicData.sqlite (build it with `cargo run --bin pipeline`)");
     music_http::finish(music_v1::router(state))
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
+/// `method uri` in process, from a page of another origin (so the CORS layer answers).
 async fn send(app: &Router, method: Method, uri: &str) -> Reply {
     let request = Request::builder()
         .method(method)
@@ -52,18 +25,7 @@ async fn send(app: &Router, method: Method, uri: &str) -> Reply {
         .header(header::ORIGIN, "https://example.org")
         .body(Body::empty())
         .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    music_testkit::request(app, request).await
 }
 
 async fn get(app: &Router, uri: &str) -> Reply {
@@ -71,10 +33,7 @@ async fn get(app: &Router, uri: &str) -> Reply {
 }
 
 fn artist_uri(name: &str) -> String {
-    format!(
-        "/api/v1.0/data_by_artist_clean/{}",
-        utf8_percent_encode(name, NON_ALPHANUMERIC)
-    )
+    format!("/api/v1.0/data_by_artist_clean/{}", encode(name))
 }
 
 /// An error reply: the status, JSON content type, and the `{"error", "status"}` body.
@@ -96,7 +55,7 @@ fn assert_json_error(reply: &Reply, status: StatusCode) {
 
 /// A raw CSV: header and records, read from `data/raw`.
 fn read_csv(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let path = root().join("data/raw").join(name);
+    let path = raw(name);
     let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let reader: Box<dyn Read> = if name.ends_with(".gz") {
         Box::new(flate2::read::GzDecoder::new(file))
@@ -172,26 +131,14 @@ struct Artists {
     min_loudness: f64,
 }
 
-const ARTIST_KEYS: [&str; 18] = [
-    "mode",
-    "count",
-    "acousticness",
-    "artists",
-    "danceability",
-    "duration_ms",
-    "energy",
-    "instrumentalness",
-    "liveness",
-    "loudness",
-    "speechiness",
-    "tempo",
-    "valence",
-    "popularity",
-    "key",
-    "duration_s",
-    "duration_min",
-    "loudness_scale",
-];
+/// Clean_Artists' public columns in the original's order, written here (not read from music_db).
+const ARTIST_KEYS: &str = "mode count acousticness artists danceability duration_ms energy \
+    instrumentalness liveness loudness speechiness tempo valence popularity key duration_s \
+    duration_min loudness_scale";
+
+fn artist_keys() -> Vec<&'static str> {
+    ARTIST_KEYS.split_whitespace().collect()
+}
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
@@ -240,7 +187,7 @@ impl Artists {
     fn row(&self, r: &std::collections::HashMap<String, String>) -> Value {
         let num = |c: &str| r[c].parse::<f64>().unwrap();
         let mut object = serde_json::Map::new();
-        for key in ARTIST_KEYS {
+        for key in artist_keys() {
             let value = match key {
                 "artists" => Value::from(r[key].as_str()),
                 "mode" | "count" | "key" => Value::from(num(key) as i64),
@@ -278,7 +225,7 @@ async fn assert_artist(app: &Router, request: &str, expected: Vec<Value>) {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys, ARTIST_KEYS, "public columns only, in table order");
+        assert_eq!(keys, artist_keys(), "public columns only, in table order");
     }
 }
 

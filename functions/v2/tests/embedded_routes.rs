@@ -2,25 +2,16 @@
 //! answers are computed here from the raw JSON lines, not by the code under test.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::PathBuf;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use music_http::catalog::{routes_of, Family};
+use music_testkit::dynamo::{typed, without_folded};
+use music_testkit::{data_build as data_dir, encode as url_escape};
 use serde_json::{json, Value};
-use tower::ServiceExt;
-
-fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/build")
-}
 
 fn lines(file: &str) -> Vec<Value> {
-    std::fs::read_to_string(data_dir().join(file))
-        .unwrap_or_else(|e| panic!("{file}: {e} (build data/build/ with the pipeline first)"))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    music_testkit::json_lines(&data_dir().join(file))
 }
 
 fn app() -> axum::Router {
@@ -29,48 +20,16 @@ fn app() -> axum::Router {
     ))
 }
 
-async fn get(app: &axum::Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, Value) {
-    let response = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, HeaderMap, Value) {
+    music_testkit::get(app, uri).await.into_json_parts()
+}
+
+async fn if_none_match(app: &axum::Router, uri: &str, tag: &str) -> music_testkit::Reply {
+    let request = Request::get(uri)
+        .header("if-none-match", tag)
+        .body(Body::empty())
         .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("{uri}: body is not JSON ({e}): {bytes:?}"));
-    (status, headers, body)
-}
-
-/// DynamoDB typed JSON of a plain JSON value, written independently of `music_v2::typed`.
-fn typed(v: &Value) -> Value {
-    match v {
-        Value::String(s) => json!({ "S": s }),
-        Value::Number(n) => json!({ "N": n.to_string() }),
-        Value::Array(a) => json!({ "L": a.iter().map(typed).collect::<Vec<_>>() }),
-        other => panic!("unexpected value in an item: {other}"),
-    }
-}
-
-fn without_folded(item: &Value) -> Value {
-    let mut item = item.clone();
-    item.as_object_mut().unwrap().remove("name_folded");
-    item
-}
-
-fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~'".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    music_testkit::request(app, request).await
 }
 
 #[tokio::test]
@@ -309,17 +268,8 @@ async fn random_picks_are_no_store_and_the_rest_revalidate() {
             headers.get("etag").is_none(),
             "{uri}: a random pick has no tag"
         );
-        let again = app
-            .clone()
-            .oneshot(
-                Request::get(&uri)
-                    .header("if-none-match", "*")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(again.status(), StatusCode::OK, "{uri}: never a 304");
+        let again = if_none_match(&app, &uri, "*").await;
+        assert_eq!(again.status, StatusCode::OK, "{uri}: never a 304");
     }
     for route in routes_of(Family::V2) {
         if route.path.contains("Random") {
@@ -334,21 +284,7 @@ async fn random_picks_are_no_store_and_the_rest_revalidate() {
             route.example
         );
         let etag = headers["etag"].to_str().unwrap().to_string();
-        let again = app
-            .clone()
-            .oneshot(
-                Request::get(route.example)
-                    .header("if-none-match", &etag)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            again.status(),
-            StatusCode::NOT_MODIFIED,
-            "{}",
-            route.example
-        );
+        let again = if_none_match(&app, route.example, &etag).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{}", route.example);
     }
 }

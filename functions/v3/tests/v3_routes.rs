@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::PathBuf;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -712,15 +711,8 @@ async fn openapi_lists_exactly_the_catalogue() {
 /// project's tool cache by scripts/test.d/pre-40-v3-openapi.sh (run here if it has not been).
 #[tokio::test]
 async fn openapi_validates_with_a_real_validator() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let tools = std::env::var_os("MUSIC_ML_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
-            cache.join("music-ml/tools")
-        });
+    let root = music_testkit::root();
+    let tools = music_testkit::tools_dir();
     let validator = tools.join("v3-openapi-venv/bin/openapi-spec-validator");
     if !validator.is_file() {
         let ok = std::process::Command::new("bash")

@@ -2,7 +2,6 @@
 //! drop), the v2 router served over real HTTP, and the item files read back as plain JSON.
 #![allow(dead_code)]
 
-use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,21 +12,18 @@ use serde_json::Value;
 /// dynalite is a failure, not a silent pass.
 pub const SKIP_VAR: &str = "MUSIC_ML_SKIP_DYNALITE";
 
-pub fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/build")
-}
+pub use music_testkit::data_build as data_dir;
+#[allow(unused_imports)]
+pub use music_testkit::dynamo::{typed, without_folded};
+#[allow(unused_imports)]
+pub use music_testkit::{encode, free_port, serve, TestServer};
 
 pub fn lines(file: &str) -> Vec<Value> {
     lines_in(&data_dir(), file)
 }
 
 pub fn lines_in(dir: &std::path::Path, file: &str) -> Vec<Value> {
-    std::fs::read_to_string(dir.join(file))
-        .unwrap_or_else(|e| panic!("{file}: {e} (build data/build/ with the pipeline first)"))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    music_testkit::json_lines(&dir.join(file))
 }
 
 /// Title lines kept from the start of each title file in the [`sample_dir`].
@@ -127,30 +123,23 @@ pub fn url_unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A port that nothing listens on right now.
-pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn dynalite_path() -> PathBuf {
     if let Some(p) = std::env::var_os("MUSIC_ML_DYNALITE") {
         return PathBuf::from(p);
     }
-    let tools = std::env::var_os("MUSIC_ML_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache")
-                });
-            cache.join("music-ml/tools")
-        });
-    tools.join("npm/node_modules/.bin/dynalite")
+    music_testkit::tools_dir().join("npm/node_modules/.bin/dynalite")
+}
+
+/// Batch-writer options that seed the [`sample_dir`] into `tables` at `endpoint` (dynalite, or a
+/// proxy in front of it).
+pub fn sample_writer(
+    endpoint: &str,
+    tables: &music_dynamo::TableNames,
+) -> music_scripts::dynamo_writer::WriterOptions {
+    let mut options =
+        music_scripts::dynamo_writer::WriterOptions::new(sample_dir(), tables.clone());
+    options.endpoint_url = Some(endpoint.to_string());
+    options
 }
 
 pub struct Dynalite {
@@ -211,54 +200,4 @@ impl Drop for Dynalite {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A router served on 127.0.0.1:0 until dropped.
-pub struct Server {
-    pub base: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-pub async fn serve(app: axum::Router) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    Server { base, task }
-}
-
-/// DynamoDB typed JSON of a plain JSON value (strings S, numbers N as strings, arrays L),
-/// written here independently of the code under test.
-pub fn typed(v: &Value) -> Value {
-    match v {
-        Value::String(s) => serde_json::json!({ "S": s }),
-        Value::Number(n) => serde_json::json!({ "N": n.to_string() }),
-        Value::Array(a) => serde_json::json!({ "L": a.iter().map(typed).collect::<Vec<_>>() }),
-        other => panic!("unexpected value in an item: {other}"),
-    }
-}
-
-pub fn without_folded(item: &Value) -> Value {
-    let mut item = item.clone();
-    item.as_object_mut().unwrap().remove("name_folded");
-    item
-}
-
-pub fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~'".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

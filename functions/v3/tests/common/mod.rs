@@ -6,15 +6,13 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use music_shared::fold_name;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
-use tower::ServiceExt;
 
 pub fn db_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/build/musicData.sqlite")
+    music_testkit::built_db()
 }
 
 pub fn state() -> music_v3::AppState {
@@ -35,27 +33,15 @@ pub fn db() -> Connection {
     Connection::open_with_flags(db_path(), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
 }
 
+/// GET `uri` in process; the answer must be JSON.
 pub async fn get(uri: &str) -> (StatusCode, Value) {
-    let res = app()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = axum::body::to_bytes(res.into_body(), 64 << 20)
-        .await
-        .unwrap();
+    let reply = music_testkit::get(&app(), uri).await;
+    let ct = reply.content_type();
     assert!(
         ct.starts_with("application/json"),
         "{uri}: content-type {ct:?}"
     );
-    let body: Value =
-        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{uri}: not JSON ({e})"));
-    (status, body)
+    (reply.status, reply.json())
 }
 
 /// One raw row as read: index, id, folded title, artists, cluster, raw features.
@@ -77,19 +63,7 @@ pub fn all_tracks() -> &'static [Row] {
     static ROWS: OnceLock<Vec<Row>> = OnceLock::new();
     ROWS.get_or_init(|| {
         let conn = db();
-        let info = |k: &str| -> f64 {
-            conn.query_row("SELECT value FROM build_info WHERE key = ?1", [k], |r| {
-                r.get::<_, String>(0)
-            })
-            .unwrap()
-            .parse()
-            .unwrap()
-        };
-        let (min_l, max_t, max_d) = (
-            info("min_loudness"),
-            info("max_tempo"),
-            info("max_duration_ms"),
-        );
+        let (min_l, max_t, max_d) = music_testkit::scale_extremes(&conn);
         let mut st = conn
             .prepare(
                 "SELECT track, id, name, artists, cluster, energy, speechiness, acousticness, \

@@ -11,29 +11,17 @@
 //! `MUSIC_ML_SKIP_BROWSER=1` to skip on a machine without them. `MUSIC_ML_BROWSER_BASE_URL`
 //! runs only the application flow, against another server (see the test function).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use music_testkit::{encode, free_port, root as repo_root};
 use serde_json::{json, Value};
 
 type Result<T> = std::result::Result<T, String>;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// chromedriver on a free port, killed when dropped (also when an assertion fails).
 struct Driver {
@@ -366,28 +354,46 @@ fn chromium_binary() -> String {
 }
 
 struct App {
+    /// Ends with `/`.
     base: String,
     http: reqwest::Client,
+    /// The in-process app's server (none for an external one), stopped when the test ends.
+    _server: Option<music_testkit::TestServer>,
+}
+
+/// `MUSIC_ML_BROWSER_BASE_URL`, when set to a server to test instead of the in-process app.
+fn external_base() -> Option<String> {
+    std::env::var("MUSIC_ML_BROWSER_BASE_URL")
+        .ok()
+        .filter(|b| !b.is_empty())
+}
+
+/// True (and says so) when `MUSIC_ML_SKIP_BROWSER=1`.
+fn browser_skipped() -> bool {
+    let skipped = std::env::var_os("MUSIC_ML_SKIP_BROWSER").is_some_and(|v| v == "1");
+    if skipped {
+        eprintln!("MUSIC_ML_SKIP_BROWSER=1: browser tests skipped");
+    }
+    skipped
 }
 
 impl App {
+    /// The server of `MUSIC_ML_BROWSER_BASE_URL` if set, else the local app (every family, as
+    /// `music-ml-serve` merges them) in process on a free port.
     async fn start() -> App {
-        let root = repo_root();
-        let config = music_local::Config {
-            db: root.join("data/build/musicData.sqlite"),
-            data_dir: root.join("data/build"),
-            dynamodb_endpoint: None,
-            tables: Default::default(),
-        };
-        let app = music_local::app_from(&config)
-            .await
-            .expect("the local app loads data/build (run the pipeline first)");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let http = reqwest::Client::new();
+        if let Some(base) = external_base() {
+            return App {
+                base: format!("{}/", base.trim_end_matches('/')),
+                http,
+                _server: None,
+            };
+        }
+        let server = common::serve_local_app().await;
         App {
-            base: format!("http://{addr}/"),
-            http: reqwest::Client::new(),
+            base: format!("{}/", server.base),
+            http,
+            _server: Some(server),
         }
     }
 
@@ -409,10 +415,19 @@ impl App {
 
 fn db() -> rusqlite::Connection {
     rusqlite::Connection::open_with_flags(
-        repo_root().join("data/build/musicData.sqlite"),
+        music_testkit::built_db(),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .unwrap()
+}
+
+/// The one row `sql` selects, its columns as a tuple.
+fn db_row<T>(sql: &str) -> T
+where
+    T: for<'a> TryFrom<&'a rusqlite::Row<'a>, Error = rusqlite::Error>,
+{
+    db().query_row(sql, [], |r| T::try_from(r))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 async fn assert_clean(browser: &Browser, page: &str) {
@@ -433,13 +448,9 @@ async fn assert_clean_except(browser: &Browser, page: &str, expected: Option<&st
 
 async fn check_application(app: &App, browser: &Browser) {
     // The song to find, straight from the SQLite file; the query misspells and truncates it.
-    let (expected_id, expected_cluster, expected_label): (String, i64, String) = db()
-        .query_row(
-            "SELECT t.id, t.cluster, c.label FROM tracks t JOIN clusters c ON c.cluster = t.cluster WHERE t.name = 'Blinding Lights'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
+    let (expected_id, expected_cluster, expected_label): (String, i64, String) = db_row(
+        "SELECT t.id, t.cluster, c.label FROM tracks t JOIN clusters c ON c.cluster = t.cluster WHERE t.name = 'Blinding Lights'",
+    );
     browser.goto(&format!("{}application.html", app.base)).await;
     browser
         .wait_for(
@@ -1118,20 +1129,11 @@ async fn check_seed_chips(app: &App, browser: &Browser) {
         genres[genres.len() - 1].clone(),
         genres[genres.len() / 3].clone(),
     ];
-    let (song_id, song_name): (String, String) = db()
-        .query_row(
-            "SELECT id, name FROM tracks ORDER BY popularity DESC, id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    let (artist_name, artist_id): (String, String) = db()
-        .query_row(
-            "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (song_id, song_name): (String, String) =
+        db_row("SELECT id, name FROM tracks ORDER BY popularity DESC, id LIMIT 1");
+    let (artist_name, artist_id): (String, String) = db_row(
+        "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1",
+    );
 
     browser.goto(&format!("{}application.html", app.base)).await;
     browser
@@ -1635,20 +1637,12 @@ async fn check_new_draw(app: &App, browser: &Browser) {
 /// The state made through the page (seeds of every kind, a target, a decade, hide-explicit) is
 /// in the address; opening that address shows the same chips, controls and list.
 async fn check_url_round_trip(app: &App, browser: &Browser) {
-    let (song_id, song_name, year): (String, String, i64) = db()
-        .query_row(
-            "SELECT id, name, year FROM tracks WHERE explicit = 0 ORDER BY popularity DESC, id LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    let (artist_name, artist_id): (String, String) = db()
-        .query_row(
-            "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1 OFFSET 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (song_id, song_name, year): (String, String, i64) = db_row(
+        "SELECT id, name, year FROM tracks WHERE explicit = 0 ORDER BY popularity DESC, id LIMIT 1",
+    );
+    let (artist_name, artist_id): (String, String) = db_row(
+        "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1 OFFSET 1",
+    );
     let genre = app
         .api("api/v3/recommendations/available-genre-seeds")
         .await["genres"][2]
@@ -1741,19 +1735,9 @@ async fn check_queue_moves_on_at_track_end(app: &App, browser: &Browser) {
         )
         .await;
     let seed = popular_tracks("1", 5).remove(4);
-    browser
-        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
-        .await;
-    let (_, want) = shown_list(browser, "the list", "q.get('seed_tracks')").await;
-    assert!(want.len() >= 3);
     // A timer would move on after 1 ms: the API path must not set one.
-    browser
-        .js(
-            "document.getElementById('queue').dataset.previewMs = '1'",
-            json!([]),
-        )
-        .await;
-    browser.click("#play-all").await;
+    let want = play_all(app, browser, &seed, 1).await;
+    assert!(want.len() >= 3);
     browser
         .wait_for("the queue on the iFrame API", &format!("document.getElementById('queue').dataset.advance === 'api' && document.getElementById('stub-player') && document.getElementById('stub-player').dataset.uri === 'spotify:track:{}'", want[0]))
         .await;
@@ -1841,23 +1825,30 @@ async fn check_queue_moves_on_at_track_end(app: &App, browser: &Browser) {
     assert_clean(browser, "application (queue, iFrame API)").await;
 }
 
-/// Where the iFrame API cannot load (this browser cannot reach Spotify), the queue moves on by
-/// the timer.
-async fn check_queue_timer_fallback(app: &App, browser: &Browser) {
-    let seed = popular_tracks("1", 6).remove(5);
+/// The application page with `seed` as its song seed: once its list is shown, the queue's
+/// preview length is set to `preview_ms` and "play all" clicked. The list's track ids.
+async fn play_all(app: &App, browser: &Browser, seed: &str, preview_ms: u32) -> Vec<String> {
     browser
         .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
         .await;
     let (_, want) = shown_list(browser, "the list", "q.get('seed_tracks')").await;
-    assert!(want.len() >= 2);
-    // The preview's length, shortened so the test need not wait 30 seconds.
     browser
         .js(
-            "document.getElementById('queue').dataset.previewMs = '500'",
-            json!([]),
+            "document.getElementById('queue').dataset.previewMs = String(arguments[0])",
+            json!([preview_ms]),
         )
         .await;
     browser.click("#play-all").await;
+    want
+}
+
+/// Where the iFrame API cannot load (this browser cannot reach Spotify), the queue moves on by
+/// the timer.
+async fn check_queue_timer_fallback(app: &App, browser: &Browser) {
+    let seed = popular_tracks("1", 6).remove(5);
+    // The preview's length, shortened so the test need not wait 30 seconds.
+    let want = play_all(app, browser, &seed, 500).await;
+    assert!(want.len() >= 2);
     let first = browser
         .wait_for("the queue on the timer", "document.getElementById('queue').dataset.advance === 'timer' && document.getElementById('queue-frame') && document.getElementById('queue-frame').getAttribute('src')")
         .await;
@@ -1912,35 +1903,13 @@ fn pearson(xs: &[f64], ys: &[f64]) -> f64 {
     sxy / (sxx * syy).sqrt()
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// The application page's behaviours (issue 12), each on a fresh page, in one browser.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_application_page_in_a_real_browser() {
-    if std::env::var_os("MUSIC_ML_SKIP_BROWSER").is_some_and(|v| v == "1") {
-        eprintln!("MUSIC_ML_SKIP_BROWSER=1: browser tests skipped");
+    if browser_skipped() {
         return;
     }
-    let app = match std::env::var("MUSIC_ML_BROWSER_BASE_URL")
-        .ok()
-        .filter(|b| !b.is_empty())
-    {
-        Some(base) => App {
-            base: format!("{}/", base.trim_end_matches('/')),
-            http: reqwest::Client::new(),
-        },
-        None => App::start().await,
-    };
+    let app = App::start().await;
     let driver = Driver::start();
     let browser = Browser::open(&driver).await;
     check_seed_chips(&app, &browser).await;
@@ -1958,23 +1927,14 @@ async fn the_application_page_in_a_real_browser() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_work_in_a_real_browser() {
-    if std::env::var_os("MUSIC_ML_SKIP_BROWSER").is_some_and(|v| v == "1") {
-        eprintln!("MUSIC_ML_SKIP_BROWSER=1: browser tests skipped");
+    if browser_skipped() {
         return;
     }
     // MUSIC_ML_BROWSER_BASE_URL=http://host:port/ runs the application flow alone against that
     // server instead of the in-process app (scripts/test.d/post-45-sam-local.sh points it at
     // `sam local start-api`); it must serve the data of data/build/.
-    let external = std::env::var("MUSIC_ML_BROWSER_BASE_URL")
-        .ok()
-        .filter(|b| !b.is_empty());
-    let app = match &external {
-        Some(base) => App {
-            base: format!("{}/", base.trim_end_matches('/')),
-            http: reqwest::Client::new(),
-        },
-        None => App::start().await,
-    };
+    let external = external_base();
+    let app = App::start().await;
     let driver = Driver::start();
     let browser = Browser::open(&driver).await;
     check_application(&app, &browser).await;

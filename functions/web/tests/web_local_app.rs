@@ -2,28 +2,14 @@
 //! fallbacks come from `music_http::finish` exactly once, and every catalogue example (of every
 //! family) answers 200, so the local server serves the whole catalogue.
 
-use std::path::Path;
+mod common;
 
-async fn start() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let config = music_local::Config {
-        db: root.join("data/build/musicData.sqlite"),
-        data_dir: root.join("data/build"),
-        dynamodb_endpoint: None,
-        tables: Default::default(),
-    };
-    let app = music_local::app_from(&config)
-        .await
-        .expect("data/build is built");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
+use common::serve_local_app as start;
 
 #[tokio::test]
 async fn every_catalogue_example_answers_on_the_one_local_address() {
-    let base = start().await;
+    let server = start().await;
+    let base = &server.base;
     let http = reqwest::Client::new();
     let routes = music_http::catalog::routes();
     for family in [
@@ -55,7 +41,8 @@ async fn every_catalogue_example_answers_on_the_one_local_address() {
 
 #[tokio::test]
 async fn pages_are_html_and_unknown_paths_get_the_shared_json_404() {
-    let base = start().await;
+    let server = start().await;
+    let base = &server.base;
     let http = reqwest::Client::new();
     let page = http.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
