@@ -170,8 +170,8 @@ pub struct Features {
     /// after another instead of gathering them from all over 3.6 MB. `None` for a row with a
     /// value beyond [`Z_RANGE`] (ranked on its exact row).
     pub year_q: Vec<Option<QRow>>,
-    /// Tracks per cluster.
-    pub cluster_sizes: Vec<usize>,
+    /// Each cluster's tracks, ascending.
+    pub cluster_tracks: Vec<Vec<u32>>,
     /// The [`Col`] values by column (a missing year or time signature is NaN): a filter on two
     /// columns then reads two arrays, not every track's whole row.
     columns: Vec<Vec<f32>>,
@@ -352,7 +352,7 @@ impl Features {
             z: Vec::new(),
             year_order: Vec::new(),
             year_q: Vec::new(),
-            cluster_sizes: Vec::new(),
+            cluster_tracks: Vec::new(),
             columns,
             mean: [0.0; WIDTH],
             sd: [1.0; WIDTH],
@@ -394,9 +394,9 @@ impl Features {
             .map(|&c| usize::from(c) + 1)
             .max()
             .unwrap_or(0);
-        f.cluster_sizes = vec![0usize; k];
-        for &c in &f.cluster {
-            f.cluster_sizes[usize::from(c)] += 1;
+        f.cluster_tracks = vec![Vec::new(); k];
+        for (t, &c) in f.cluster.iter().enumerate() {
+            f.cluster_tracks[usize::from(c)].push(t as u32);
         }
         let mut genre_tracks: Vec<Vec<u32>> = vec![Vec::new(); f.genres.len()];
         let mut seen: Vec<u32> = Vec::new();

@@ -222,9 +222,11 @@ impl Filters {
             }
         }
         for &(c, lo, hi) in &ask.ranges {
+            // Compared in single precision (twice the values per instruction) against the
+            // bounds that give the same answer as comparing in double precision.
+            let (lo, hi) = (f32_at_least(lo), f32_at_most(hi));
             for (k, &v) in kept.iter_mut().zip(f.column(c)) {
                 // NaN (an unknown year or time signature) fails every range.
-                let v = f64::from(v);
                 *k &= u8::from(v >= lo) & u8::from(v <= hi);
             }
         }
@@ -235,6 +237,45 @@ impl Filters {
     fn keep(&self, t: usize) -> bool {
         self.kept.as_ref().is_none_or(|k| k[t] != 0)
     }
+
+    /// How many of `tracks` the filters keep (a sum, no branch per track).
+    fn count(&self, tracks: &[u32]) -> usize {
+        match &self.kept {
+            None => tracks.len(),
+            Some(k) => tracks.iter().map(|&t| usize::from(k[t as usize])).sum(),
+        }
+    }
+}
+
+/// The least `f32` whose value is at least `x`: for any `f32` v, `v >= f32_at_least(x)` exactly
+/// when `f64::from(v) >= x`.
+fn f32_at_least(x: f64) -> f32 {
+    let c = x as f32;
+    if f64::from(c) < x {
+        next_f32(c, true)
+    } else {
+        c
+    }
+}
+
+/// The greatest `f32` whose value is at most `x` (see [`f32_at_least`]).
+fn f32_at_most(x: f64) -> f32 {
+    let c = x as f32;
+    if f64::from(c) > x {
+        next_f32(c, false)
+    } else {
+        c
+    }
+}
+
+/// The neighbouring `f32` of a finite `x`, above or below it.
+fn next_f32(x: f32, up: bool) -> f32 {
+    if x == 0.0 {
+        let tiny = f32::from_bits(1);
+        return if up { tiny } else { -tiny };
+    }
+    let bits = x.to_bits();
+    f32::from_bits(if (x > 0.0) == up { bits + 1 } else { bits - 1 })
 }
 
 /// Rank the catalogue against `ask`. Never suggests a seed track, another copy of a seed's song,
@@ -276,22 +317,6 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
     seed_genres.dedup();
 
     let filters = Filters::new(f, ask);
-    let cluster_all = &f.cluster_sizes;
-    let k = cluster_all.len();
-    let cluster_kept = match &filters.kept {
-        None => cluster_all.clone(),
-        // One pass per cluster, each a branch-free sum; counting into `kept[cluster]` in one
-        // pass waited on the previous add to the same counter at every track.
-        Some(mask) => (0..k)
-            .map(|c| {
-                f.cluster
-                    .iter()
-                    .zip(mask)
-                    .map(|(&cl, &m)| u32::from(m & u8::from(usize::from(cl) == c)))
-                    .sum::<u32>() as usize
-            })
-            .collect(),
-    };
     // The scan ranks on fixed-point rows (exact where a row has none), within `slack` of the
     // exact distance. Only candidates that can still be among the exact nearest `keep` are kept:
     // whenever the list doubles it is cut back to those within twice the slack of its
@@ -411,10 +436,13 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
         let complete = (bound.sqrt() - c.slack).max(0.0).powi(2);
         scored.retain(|s| s.0 <= complete);
     }
+    // Spotify's pools: a track's or an artist's cluster, a genre's tracks (an artist without a
+    // cluster: its own tracks). Only the seeds' clusters are counted, each once.
     let pool_of = |tracks: &[u32]| Pool {
         initial: tracks.len(),
-        after_filtering: tracks.iter().filter(|&&t| filters.keep(t as usize)).count(),
+        after_filtering: filters.count(tracks),
     };
+    let mut cluster_pools: Vec<(usize, Pool)> = Vec::new();
     let pools = ask
         .seeds
         .iter()
@@ -425,10 +453,16 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
                 Seed::Genre(_) => None,
             };
             match (seed, cluster) {
-                (_, Some(cl)) if cl < k => Pool {
-                    initial: cluster_all[cl],
-                    after_filtering: cluster_kept[cl],
-                },
+                (_, Some(cl)) if cl < f.cluster_tracks.len() => {
+                    match cluster_pools.iter().find(|(c, _)| *c == cl) {
+                        Some(&(_, pool)) => pool,
+                        None => {
+                            let pool = pool_of(&f.cluster_tracks[cl]);
+                            cluster_pools.push((cl, pool));
+                            pool
+                        }
+                    }
+                }
                 (Seed::Genre(g), _) => pool_of(f.genre_tracks(*g)),
                 (Seed::Artist(a), _) => pool_of(&f.artists[*a as usize].tracks),
                 _ => Pool {
@@ -672,6 +706,37 @@ mod tests {
         );
         // Rows beyond the fixed-point range are ranked on their exact rows.
         assert!(f.year_q.iter().filter(|q| q.is_none()).count() < f.len() / 100);
+    }
+
+    /// Single-precision bounds decide exactly as double-precision comparisons would.
+    #[test]
+    fn single_precision_bounds_match_double_comparisons() {
+        let bounds = [
+            0.1,
+            -0.1,
+            0.0,
+            1e-9,
+            -60.0,
+            0.333,
+            120.0001,
+            2021.0,
+            1e6 + 0.3,
+            3.4e38,
+        ];
+        let mut values: Vec<f32> = vec![0.0, -0.0, 1.0, -1.0, f32::from_bits(1)];
+        for &b in &bounds {
+            let c = b as f32;
+            values.extend([c, next_f32(c, true), next_f32(c, false)]);
+        }
+        for &b in &bounds {
+            let (lo, hi) = (f32_at_least(b), f32_at_most(b));
+            for &v in &values {
+                assert_eq!(v >= lo, f64::from(v) >= b, "{v} >= {b}");
+                assert_eq!(v <= hi, f64::from(v) <= b, "{v} <= {b}");
+            }
+        }
+        assert_eq!(next_f32(1.0, true), 1.0 + f32::EPSILON);
+        assert!(next_f32(-2.0, true) > -2.0 && next_f32(-2.0, false) < -2.0);
     }
 
     /// Cutting the candidate list while scanning, and scanning again when the rules use it up,
