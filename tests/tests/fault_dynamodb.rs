@@ -26,7 +26,6 @@ use http_body_util::BodyExt;
 use music_dynamo::TableNames;
 use music_e2e::fault_support::{Fault, FaultProxy};
 use music_scripts::dynamo_writer;
-use music_dynamo::TableNames;
 use tower::ServiceExt;
 
 struct Answer {

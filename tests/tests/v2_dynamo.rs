@@ -18,7 +18,6 @@ use dynamo_support::*;
 use music_dynamo::TableNames;
 use music_http::catalog::{routes_of, Family};
 use music_scripts::dynamo_writer;
-use music_dynamo::TableNames;
 use music_v2::{AppState, DynamoConfig};
 use serde_json::{json, Value};
 
