@@ -86,6 +86,7 @@ pub async fn client(
         retry = retry.with_initial_backoff(backoff);
     }
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .region(region_chain)
         .timeout_config(limits.build())
         .retry_config(retry);
@@ -102,6 +103,17 @@ pub async fn client(
         }
     }
     Client::new(&loader.load().await)
+}
+
+/// HTTPS (and plain HTTP, for local endpoints) through hyper and rustls with ring's
+/// cryptography, trusting the system's certificates: the same stack as the SDK's default client
+/// but for the crypto library, which keeps aws-lc's C build out of every binary.
+fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 #[cfg(test)]
