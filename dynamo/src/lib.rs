@@ -3,10 +3,14 @@
 //! so the builder ([`client`]), the reading of an SDK failure ([`Failure`]) and the table names
 //! ([`TableNames`], [`TableArgs`]) are written once, here.
 
+#[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
 mod failure;
 mod tables;
 
+#[cfg(feature = "client")]
 pub use client::{client, Timeouts, DEFAULT_REGION};
+#[cfg(feature = "client")]
 pub use failure::Failure;
 pub use tables::{TableArgs, TableNames, TABLE_ASSIGNMENTS, TABLE_TRACKS, TABLE_TRACKS_WITH_IDS};

@@ -30,8 +30,10 @@ help_if_asked() {
 # scripts/serve builds the pipeline itself and runs it with the same arguments.
 PIPELINE_ARGS=(--if-stale --quiet --raw-dir data/raw --out data/build)
 # What scripts/serve builds, both binaries in one cargo invocation (bench/serve/cold-build.sh
-# times it on an empty target directory).
-SERVE_BUILD=(-p music-scripts --bin pipeline -p music-local --bin music-ml-serve)
+# times it on an empty target directory). Without default features: no AWS SDK, which only the
+# batch writer and v2-on-DynamoDB need (scripts/serve adds SERVE_DYNAMODB for the latter).
+SERVE_BUILD=(-p music-scripts --bin pipeline -p music-local --bin music-ml-serve --no-default-features)
+SERVE_DYNAMODB=(--features music-local/dynamodb)
 ensure_data() {
     (cd "$ROOT" && cargo run --quiet "$@" --bin pipeline -- "${PIPELINE_ARGS[@]}")
 }

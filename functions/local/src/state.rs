@@ -20,9 +20,7 @@ impl States {
     pub async fn load(config: &Config) -> anyhow::Result<States> {
         let (v1, v3) = open_sqlite(config)?;
         let v2 = match &config.dynamodb_endpoint {
-            Some(endpoint) => {
-                music_v2::AppState::dynamodb(Some(endpoint.clone()), config.tables.clone()).await
-            }
+            Some(endpoint) => dynamodb(endpoint, config).await?,
             None => music_v2::AppState::embedded(&config.data_dir).with_context(|| {
                 format!(
                     "v2: loading the item files in {}",
@@ -50,6 +48,22 @@ impl States {
         let v2 = music_v2::AppState::with_store(loading.clone());
         Ok((States { v1, v2, v3 }, Some(loading)))
     }
+}
+
+#[cfg(feature = "dynamodb")]
+async fn dynamodb(endpoint: &str, config: &Config) -> anyhow::Result<music_v2::AppState> {
+    Ok(music_v2::AppState::dynamodb(Some(endpoint.to_string()), config.tables.clone()).await)
+}
+
+/// A build without the AWS SDK (what `./scripts/serve` makes unless it is given
+/// `--dynamodb-endpoint`) cannot reach DynamoDB: say so and how to get one that can.
+#[cfg(not(feature = "dynamodb"))]
+async fn dynamodb(endpoint: &str, _config: &Config) -> anyhow::Result<music_v2::AppState> {
+    anyhow::bail!(
+        "v2: --dynamodb-endpoint {endpoint}: this music-ml-serve was built without DynamoDB \
+         support (cargo feature `dynamodb` of music-local); ./scripts/serve builds it with the \
+         feature when given --dynamodb-endpoint, or build with `--features music-local/dynamodb`"
+    )
 }
 
 fn open_sqlite(config: &Config) -> anyhow::Result<(music_v1::AppState, music_v3::AppState)> {

@@ -4,6 +4,7 @@
 //! ([`AppState::dynamodb`]), the item files in memory for the local server
 //! ([`AppState::embedded`]).
 
+#[cfg(feature = "dynamodb")]
 mod config;
 mod routes;
 pub mod store;
@@ -14,9 +15,12 @@ use std::sync::Arc;
 
 use store::{EmbeddedStore, LoadError, TrackStore};
 
+#[cfg(feature = "dynamodb")]
 pub use config::Config;
 pub use routes::{router, RANDOM_TRACKS};
-pub use store::{DynamoConfig, DynamoStore, LoadingStore};
+pub use store::LoadingStore;
+#[cfg(feature = "dynamodb")]
+pub use store::{DynamoConfig, DynamoStore};
 
 /// What every v2 handler shares: the store, behind the trait.
 #[derive(Clone)]
@@ -37,6 +41,7 @@ impl AppState {
     /// DynamoDB at `endpoint_url` (`None`: AWS), region from the usual AWS chain (default
     /// us-west-1). Building the client does no I/O, so this cannot fail; a missing table or
     /// unreachable endpoint shows up as 503s (and log lines) on the first requests.
+    #[cfg(feature = "dynamodb")]
     pub async fn dynamodb(endpoint_url: Option<String>, tables: music_dynamo::TableNames) -> Self {
         AppState::dynamodb_with(DynamoConfig {
             endpoint_url,
@@ -46,6 +51,7 @@ impl AppState {
         .await
     }
 
+    #[cfg(feature = "dynamodb")]
     pub async fn dynamodb_with(config: DynamoConfig) -> Self {
         AppState::with_store(Arc::new(DynamoStore::connect(&config).await))
     }

@@ -15,8 +15,8 @@ pub const RANDOM_TRACKS: usize = 10;
 /// The family's routes, without fallback or layers (see `music_http::finish`).
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/api/v2.0/Music_ML_tracks/{track}", get(track_v20))
-        .route("/api/v2.1/Music_ML_tracks/{track}", get(track_v21))
+        .route("/api/v2.0/Music_ML_tracks/{track}", get(track::<false>))
+        .route("/api/v2.1/Music_ML_tracks/{track}", get(track::<true>))
         .route("/api/v2.1/Fixed_Song_Assignments/{n}", get(fixed))
         .route("/api/v2.1/Random_Song_Assignments/{n}", get(random))
         .with_state(state)
@@ -40,28 +40,18 @@ struct FormatQuery {
     format: Option<String>,
 }
 
-async fn track_v20(
-    state: State<AppState>,
-    title: Path<String>,
-    q: Query<FormatQuery>,
-) -> Result<Response, ApiError> {
-    track(state, title, q, TitleTable::Tracks).await
-}
-
-async fn track_v21(
-    state: State<AppState>,
-    title: Path<String>,
-    q: Query<FormatQuery>,
-) -> Result<Response, ApiError> {
-    track(state, title, q, TitleTable::TracksWithIds).await
-}
-
-async fn track(
+/// `/api/v2.x/Music_ML_tracks/{track}`; `V21` picks the table: v2.0 reads `Music_ML3`, v2.1
+/// `Music_ML_IDs` (a const parameter, so one handler serves both routes).
+async fn track<const V21: bool>(
     State(state): State<AppState>,
     Path(title): Path<String>,
     Query(q): Query<FormatQuery>,
-    table: TitleTable,
 ) -> Result<Response, ApiError> {
+    let table = if V21 {
+        TitleTable::TracksWithIds
+    } else {
+        TitleTable::Tracks
+    };
     let plain = match q.format.as_deref() {
         None | Some("dynamodb") => false,
         Some("plain") => true,

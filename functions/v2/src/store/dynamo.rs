@@ -17,8 +17,8 @@ use music_shared::items::{
 use rand::Rng;
 
 use super::{
-    cluster_size_from_last_key, Sampler, StoreError, StoreFuture, StoreResult, TitleTable,
-    TrackStore,
+    cluster_size_from_last_key, Sampler, StoreError, StoreFuture, StoreResult, TitleKey,
+    TitleTable, TrackStore,
 };
 
 /// Where and what to read.
@@ -278,40 +278,41 @@ impl DynamoStore {
 }
 
 impl TrackStore for DynamoStore {
-    fn title<'a>(
+    fn titles<'a>(
         &'a self,
         table: TitleTable,
-        title: &'a str,
-    ) -> StoreFuture<'a, Option<TitleItem>> {
-        Box::pin(async move {
-            let out = self
-                .client
-                .get_item()
-                .table_name(title_table(&self.tables, table))
-                .key("name", AttributeValue::S(title.to_string()))
-                .send()
-                .await
-                .map_err(classify)?;
-            out.item.map(decode).transpose()
-        })
-    }
-
-    fn titles_by_folded<'a>(
-        &'a self,
-        table: TitleTable,
-        folded: &'a str,
+        key: TitleKey<'a>,
     ) -> StoreFuture<'a, Vec<TitleItem>> {
+        let table = title_table(&self.tables, table);
         Box::pin(async move {
-            self.query_pages(usize::MAX, |_| {
-                self.client
-                    .query()
-                    .table_name(title_table(&self.tables, table))
-                    .index_name(INDEX_FOLDED_TITLE)
-                    .key_condition_expression("#f = :f")
-                    .expression_attribute_names("#f", "name_folded")
-                    .expression_attribute_values(":f", AttributeValue::S(folded.to_string()))
-            })
-            .await
+            match key {
+                TitleKey::Exact(title) => {
+                    let out = self
+                        .client
+                        .get_item()
+                        .table_name(table)
+                        .key("name", AttributeValue::S(title.to_string()))
+                        .send()
+                        .await
+                        .map_err(classify)?;
+                    out.item.map(decode).into_iter().collect()
+                }
+                TitleKey::Folded(folded) => {
+                    self.query_pages(usize::MAX, |_| {
+                        self.client
+                            .query()
+                            .table_name(table)
+                            .index_name(INDEX_FOLDED_TITLE)
+                            .key_condition_expression("#f = :f")
+                            .expression_attribute_names("#f", "name_folded")
+                            .expression_attribute_values(
+                                ":f",
+                                AttributeValue::S(folded.to_string()),
+                            )
+                    })
+                    .await
+                }
+            }
         })
     }
 

@@ -13,7 +13,7 @@ use music_shared::items::{
 };
 
 use super::{
-    cluster_size_from_last_key, Sampler, StoreFuture, StoreResult, TitleTable, TrackStore,
+    cluster_size_from_last_key, Sampler, StoreFuture, StoreResult, TitleKey, TitleTable, TrackStore,
 };
 
 /// An error while loading the embedded store's item files.
@@ -174,27 +174,18 @@ impl EmbeddedStore {
 }
 
 impl TrackStore for EmbeddedStore {
-    fn title<'a>(
+    fn titles<'a>(
         &'a self,
         table: TitleTable,
-        title: &'a str,
-    ) -> StoreFuture<'a, Option<TitleItem>> {
-        let index = self.index(table);
-        let found = index.by_name.get(title).map(|&i| index.items[i].clone());
-        Box::pin(async move { Ok(found) })
-    }
-
-    fn titles_by_folded<'a>(
-        &'a self,
-        table: TitleTable,
-        folded: &'a str,
+        key: TitleKey<'a>,
     ) -> StoreFuture<'a, Vec<TitleItem>> {
         let index = self.index(table);
-        let found = index
-            .by_folded
-            .get(folded)
-            .map(|is| is.iter().map(|&i| index.items[i].clone()).collect())
-            .unwrap_or_default();
+        let at: &[usize] = match key {
+            TitleKey::Exact(title) => index.by_name.get(title).map(std::slice::from_ref),
+            TitleKey::Folded(folded) => index.by_folded.get(folded).map(Vec::as_slice),
+        }
+        .unwrap_or_default();
+        let found = at.iter().map(|&i| index.items[i].clone()).collect();
         Box::pin(async move { Ok(found) })
     }
 

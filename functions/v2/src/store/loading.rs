@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{EmbeddedStore, StoreError, StoreFuture, StoreResult, TitleTable, TrackStore};
+use super::{
+    EmbeddedStore, StoreError, StoreFuture, StoreResult, TitleKey, TitleTable, TrackStore,
+};
 use music_shared::items::{AssignmentItem, TitleItem};
 use tokio::sync::watch;
 
@@ -69,20 +71,12 @@ impl LoadingStore {
 }
 
 impl TrackStore for LoadingStore {
-    fn title<'a>(
+    fn titles<'a>(
         &'a self,
         table: TitleTable,
-        title: &'a str,
-    ) -> StoreFuture<'a, Option<TitleItem>> {
-        Box::pin(async move { self.store().await?.title(table, title).await })
-    }
-
-    fn titles_by_folded<'a>(
-        &'a self,
-        table: TitleTable,
-        folded: &'a str,
+        key: TitleKey<'a>,
     ) -> StoreFuture<'a, Vec<TitleItem>> {
-        Box::pin(async move { self.store().await?.titles_by_folded(table, folded).await })
+        Box::pin(async move { self.store().await?.titles(table, key).await })
     }
 
     fn fixed(&self, cluster: u8) -> StoreFuture<'_, Vec<AssignmentItem>> {

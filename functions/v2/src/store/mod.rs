@@ -7,6 +7,7 @@
 //! The trait returns boxed futures instead of using `async fn` so that it stays dyn-compatible:
 //! the router holds an `Arc<dyn TrackStore>` and does not care which store is behind it.
 
+#[cfg(feature = "dynamodb")]
 mod dynamo;
 mod embedded;
 mod loading;
@@ -18,6 +19,7 @@ use std::pin::Pin;
 use music_shared::fold_name;
 use music_shared::items::{AssignmentItem, TitleItem};
 
+#[cfg(feature = "dynamodb")]
 pub use dynamo::{DynamoConfig, DynamoStore, BATCH_GET_KEYS, UNPROCESSED_RETRIES};
 pub use embedded::{EmbeddedStore, LoadError};
 pub use loading::LoadingStore;
@@ -39,6 +41,14 @@ pub const MAX_CLUSTER: u8 = 9;
 pub enum TitleTable {
     Tracks,
     TracksWithIds,
+}
+
+/// How a title is looked up: the table's partition key exactly, or the folded title (the
+/// `name_folded-index` GSI), which several items may share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TitleKey<'a> {
+    Exact(&'a str),
+    Folded(&'a str),
 }
 
 /// Why the store could not answer. "Not found" is not among them: lookups return `Option`/`Vec`.
@@ -70,15 +80,11 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// What the v2 routes read. Implementations: [`DynamoStore`], [`EmbeddedStore`], [`LoadingStore`].
 pub trait TrackStore: Send + Sync {
-    /// The item whose title is exactly `title` (the table's partition key).
-    fn title<'a>(&'a self, table: TitleTable, title: &'a str)
-        -> StoreFuture<'a, Option<TitleItem>>;
-
-    /// Every item whose folded title is `folded` (the `name_folded-index` GSI), in any order.
-    fn titles_by_folded<'a>(
+    /// Every item under `key`, in any order: at most one for [`TitleKey::Exact`].
+    fn titles<'a>(
         &'a self,
         table: TitleTable,
-        folded: &'a str,
+        key: TitleKey<'a>,
     ) -> StoreFuture<'a, Vec<TitleItem>>;
 
     /// The fixed tracks of a cluster, in their `fixed#NN` order.
@@ -101,14 +107,14 @@ pub async fn find_title(
     if title.is_empty() || title.len() > MAX_KEY_BYTES {
         return Ok(None);
     }
-    if let Some(item) = store.title(table, title).await? {
+    if let Some(item) = store.titles(table, TitleKey::Exact(title)).await?.pop() {
         return Ok(Some(item));
     }
     let folded = fold_name(title);
     if folded.is_empty() || folded.len() > MAX_KEY_BYTES {
         return Ok(None);
     }
-    let mut found = store.titles_by_folded(table, &folded).await?;
+    let mut found = store.titles(table, TitleKey::Folded(&folded)).await?;
     found.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(found.into_iter().next())
 }

@@ -97,34 +97,36 @@ mod tests {
         seen + (cells - counts.len()) as f64 * expected
     }
 
+    /// Draws `n` of `size` `draws` times; every one of the `cells` ordered choices must come up,
+    /// and Pearson's statistic stay below `limit` (its 1e-6 quantile at `cells - 1` degrees of
+    /// freedom).
+    fn assert_uniform(
+        rng: &mut StdRng,
+        n: usize,
+        size: usize,
+        cells: usize,
+        draws: u32,
+        limit: f64,
+    ) {
+        let mut counts: HashMap<Vec<usize>, u32> = HashMap::new();
+        for _ in 0..draws {
+            *counts.entry(sample_indices(rng, size, n)).or_default() += 1;
+        }
+        assert_eq!(counts.len(), cells, "{n} of {size}: ordered choices seen");
+        let x = chi_square(&counts, cells, draws);
+        assert!(
+            x < limit,
+            "{n} of {size}: chi-square {x:.1} on {} degrees of freedom",
+            cells - 1
+        );
+    }
+
     #[test]
     fn every_ordered_choice_is_equally_likely() {
         let mut rng = StdRng::seed_from_u64(7);
-        // 3 of 5: 60 ordered choices. 60,000 draws: 1,000 expected each; the statistic follows a
-        // chi-square law with 59 degrees of freedom, above 126 with probability below 1e-6.
-        let draws = 60_000;
-        let mut counts: HashMap<Vec<usize>, u32> = HashMap::new();
-        for _ in 0..draws {
-            *counts.entry(sample_indices(&mut rng, 5, 3)).or_default() += 1;
-        }
-        assert_eq!(counts.len(), 60);
-        let x = chi_square(&counts, 60, draws);
-        assert!(
-            x < 126.0,
-            "3 of 5: chi-square {x:.1} on 59 degrees of freedom"
-        );
-        // More than the size: every order of all three, equally often (5 degrees of freedom,
-        // above 35 with probability below 1e-6).
-        let draws = 6_000;
-        let mut counts: HashMap<Vec<usize>, u32> = HashMap::new();
-        for _ in 0..draws {
-            *counts.entry(sample_indices(&mut rng, 3, 10)).or_default() += 1;
-        }
-        assert_eq!(counts.len(), 6);
-        let x = chi_square(&counts, 6, draws);
-        assert!(
-            x < 35.0,
-            "10 of 3: chi-square {x:.1} on 5 degrees of freedom"
-        );
+        // 3 of 5: 60 ordered choices, 1,000 expected each.
+        assert_uniform(&mut rng, 3, 5, 60, 60_000, 126.0);
+        // More than the size: every order of all three, equally often.
+        assert_uniform(&mut rng, 10, 3, 6, 6_000, 35.0);
     }
 }
