@@ -222,13 +222,17 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     let addr = server.addr;
     let every = Duration::from_millis(args.probe_every_ms.max(1));
 
+    // Probes the server every `every` until `stop` is set; the same probe before and during.
+    let probe = |stop: &Arc<AtomicBool>| {
+        tokio::spawn(probe_while(
+            addr,
+            args.probe_path.clone(),
+            every,
+            Arc::clone(stop),
+        ))
+    };
     let stop = Arc::new(AtomicBool::new(false));
-    let baseline = tokio::spawn(probe_while(
-        addr,
-        args.probe_path.clone(),
-        every,
-        Arc::clone(&stop),
-    ));
+    let baseline = probe(&stop);
     tokio::time::sleep(Duration::from_secs(args.baseline_secs)).await;
     stop.store(true, Ordering::SeqCst);
     let baseline = baseline.await?;
@@ -240,12 +244,7 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
         clients.spawn(stalled_client(addr, deadline));
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let during = tokio::spawn(probe_while(
-        addr,
-        args.probe_path.clone(),
-        every,
-        Arc::clone(&stop),
-    ));
+    let during = probe(&stop);
     let mut cut = Vec::new();
     let mut open_at_end = 0usize;
     let mut connect_failed = 0usize;

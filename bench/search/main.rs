@@ -23,6 +23,8 @@
 
 #[path = "../../search/tests/common/mod.rs"]
 mod common;
+#[path = "../common/latency.rs"]
+mod latency;
 #[path = "../common/typo.rs"]
 mod typo;
 
@@ -32,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use fst::automaton::{Levenshtein, Str};
 use fst::{Automaton, IntoStreamer, Streamer};
+use latency::{thread_cpu as cpu_now, Latency as Stats};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA};
 use music_search::{index_words, query_words, typo_budget, Index};
 use rand::seq::SliceRandom;
@@ -39,45 +42,6 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 const SEED: u64 = 42;
-
-/// CPU time of this thread: unlike wall time, it leaves out time the scheduler gave to other
-/// processes, which on a shared 2-core machine dominates the wall-clock tail.
-fn cpu_now() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes into the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-struct Stats {
-    n: usize,
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
-    cpu_p50: Duration,
-    cpu_p99: Duration,
-}
-
-fn stats(v: &[(Duration, Duration)]) -> Stats {
-    let pick = |mut xs: Vec<Duration>| {
-        xs.sort();
-        let at = |q: f64| xs[((xs.len() as f64 * q).ceil() as usize).clamp(1, xs.len()) - 1];
-        (at(0.50), at(0.99), *xs.last().unwrap())
-    };
-    let (p50, p99, max) = pick(v.iter().map(|x| x.0).collect());
-    let (cpu_p50, cpu_p99, _) = pick(v.iter().map(|x| x.1).collect());
-    Stats {
-        n: v.len(),
-        p50,
-        p99,
-        max,
-        cpu_p50,
-        cpu_p99,
-    }
-}
 
 fn us(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
@@ -101,7 +65,8 @@ fn time_each<T>(items: &[T], mut f: impl FnMut(&T) -> usize) -> (Stats, usize) {
             (w.elapsed(), cpu_now() - c)
         })
         .collect();
-    (stats(&times), total)
+    let (wall, cpu) = times.into_iter().unzip();
+    (Stats::of(wall, cpu), total)
 }
 
 // ---------- the three term lookups: each returns (term number, typos) ----------
@@ -610,13 +575,9 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let row = |name: &str, build: String, bytes: usize, s: &Stats, found: usize, same: String| {
         println!(
-            "| {name} | {build} | {bytes} | {} | {} | {} | {} | {} | {} | {found} | {same} |",
+            "| {name} | {build} | {bytes} | {} | {} | {found} | {same} |",
             s.n,
-            us(s.p50),
-            us(s.p99),
-            us(s.max),
-            us(s.cpu_p50),
-            us(s.cpu_p99)
+            s.cells(us)
         );
     };
     row(
@@ -707,15 +668,7 @@ fn main() {
         ("two words", &s_two),
         ("three words", &s_three),
     ] {
-        println!(
-            "| {what} | {} | {} | {} | {} | {} | {} |",
-            s.n,
-            us(s.p50),
-            us(s.p99),
-            us(s.max),
-            us(s.cpu_p50),
-            us(s.cpu_p99)
-        );
+        println!("| {what} | {} | {} |", s.n, s.cells(us));
     }
     println!("\n({hits} hits returned in total)");
 

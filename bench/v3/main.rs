@@ -23,6 +23,8 @@
 //! Run: `cargo bench -p music-v3 --bench v3 -- --help`. Figures go to bench/results/v3.md.
 //! Not part of ./scripts/test. Every figure is taken on whatever the machine is doing.
 
+#[path = "../common/latency.rs"]
+mod latency;
 #[path = "../common/typo.rs"]
 mod typo;
 
@@ -38,6 +40,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{HeaderValue, Request};
 use axum::response::Response;
+use latency::{clock, thread_cpu, Latency};
 use music_shared::fold_name;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -70,26 +73,16 @@ Prints markdown tables (p50/p99/max wall, p50/p99 CPU per request) for bench/res
 
 // ---------- clocks and statistics ----------
 
-/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`): unlike wall time it leaves out
-/// the time the scheduler gave to other processes, which on a shared 2-core machine is most of
-/// the wall-clock tail.
-fn thread_cpu() -> Duration {
-    clock(libc::CLOCK_THREAD_CPUTIME_ID)
-}
-
 /// CPU time of the whole process (server workers and clients together).
 fn process_cpu() -> Duration {
     clock(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
-fn clock(id: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes into the timespec we own.
-    unsafe { libc::clock_gettime(id, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+/// `f`'s result, with the wall time and the process CPU time it took.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration, Duration) {
+    let (t, c) = (Instant::now(), process_cpu());
+    let out = f();
+    (out, t.elapsed(), process_cpu() - c)
 }
 
 /// One timed request: wall time at the caller, CPU time (the server's own, for HTTP), status.
@@ -100,33 +93,19 @@ struct Sample {
     ok: bool,
 }
 
+/// A workload's latency and how many of its requests failed.
 struct Stats {
-    n: usize,
+    latency: Latency,
     errors: usize,
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
-    cpu_p50: Duration,
-    cpu_p99: Duration,
-}
-
-fn quantiles(mut xs: Vec<Duration>) -> (Duration, Duration, Duration) {
-    xs.sort();
-    let at = |q: f64| xs[((xs.len() as f64 * q).ceil() as usize).clamp(1, xs.len()) - 1];
-    (at(0.50), at(0.99), *xs.last().expect("at least one sample"))
 }
 
 fn stats(v: &[Sample]) -> Stats {
-    let (p50, p99, max) = quantiles(v.iter().map(|s| s.wall).collect());
-    let (cpu_p50, cpu_p99, _) = quantiles(v.iter().map(|s| s.cpu).collect());
     Stats {
-        n: v.len(),
+        latency: Latency::of(
+            v.iter().map(|s| s.wall).collect(),
+            v.iter().map(|s| s.cpu).collect(),
+        ),
         errors: v.iter().filter(|s| !s.ok).count(),
-        p50,
-        p99,
-        max,
-        cpu_p50,
-        cpu_p99,
     }
 }
 
@@ -137,14 +116,10 @@ fn ms(d: Duration) -> String {
 /// One table row; `extra` is the throughput / process-CPU cell.
 fn row(what: &str, path: &str, s: &Stats, extra: &str) {
     println!(
-        "| {what} | {path} | {} | {} | {} | {} | {} | {} | {} | {extra} |",
-        s.n,
+        "| {what} | {path} | {} | {} | {} | {extra} |",
+        s.latency.n,
         s.errors,
-        ms(s.p50),
-        ms(s.p99),
-        ms(s.max),
-        ms(s.cpu_p50),
-        ms(s.cpu_p99)
+        s.latency.cells(ms)
     );
 }
 
@@ -679,12 +654,10 @@ fn main() {
         w
     };
 
-    let (t, c) = (Instant::now(), process_cpu());
-    let state = music_v3::AppState::open(&o.db).expect("v3 opens the database");
-    let (load_wall, load_cpu) = (t.elapsed(), process_cpu() - c);
-    let (t, c) = (Instant::now(), process_cpu());
-    let features = state.features().expect("the v3 feature table");
-    let (table_wall, table_cpu) = (t.elapsed(), process_cpu() - c);
+    let (state, load_wall, load_cpu) =
+        timed(|| music_v3::AppState::open(&o.db).expect("v3 opens the database"));
+    let (features, table_wall, table_cpu) =
+        timed(|| state.features().expect("the v3 feature table"));
     let mut workloads = workloads;
     workloads.extend(spotify_workloads(&features, &rows, o.requests, &mut rng));
     if let Some(only) = &o.only {
@@ -725,11 +698,7 @@ fn main() {
         oneshot_pass(&client_rt, &router, &uris[..uris.len().min(300)]);
         let warm: Arc<Vec<String>> = Arc::new(uris.iter().take(300).cloned().collect());
         http_pass(&client_rt, addr, &warm, o.clients);
-        let (samples, cpu, wall) = {
-            let (t, c) = (Instant::now(), process_cpu());
-            let samples = oneshot_pass(&client_rt, &router, uris);
-            (samples, process_cpu() - c, t.elapsed())
-        };
+        let (samples, wall, cpu) = timed(|| oneshot_pass(&client_rt, &router, uris));
         let per = |samples: &[Sample], cpu: Duration, wall: Duration| {
             format!(
                 "{:.0} req/s, {:.3} ms",
