@@ -1,13 +1,16 @@
 //! `music-load`: the load benchmark of the local server (see `bench/load/run.sh`).
 
-use std::io::{BufRead, BufReader};
+#[path = "server.rs"]
+mod server;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
 use music_e2e::load_gen::{self, percentile_us, LoadConfig, LoadReport};
+use server::Server;
 
 /// Put the local server (music-ml-serve) under N concurrent keep-alive connections for a fixed
 /// time, over a weighted mix of real v1/v2/v3 and page URLs drawn from data/build, and report
@@ -43,51 +46,6 @@ struct Args {
     /// Also write the results as a Markdown section to this file.
     #[arg(long)]
     out: Option<PathBuf>,
-}
-
-/// A server process started by us, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(bin: &PathBuf, data_dir: &std::path::Path) -> anyhow::Result<Server> {
-    let mut child = Command::new(bin)
-        .args(["--port", "0", "--host", "127.0.0.1"])
-        .arg("--db")
-        .arg(data_dir.join("musicData.sqlite"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut lines = BufReader::new(stdout).lines();
-    // music-ml-serve prints "... served on http://127.0.0.1:PORT/ ..." once it listens.
-    let port = loop {
-        let Some(line) = lines.next() else {
-            let _ = child.kill();
-            bail!("{} exited before printing its address", bin.display());
-        };
-        let line = line?;
-        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            break digits.parse::<u16>().context("parsing the port")?;
-        }
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Ok(Server { child, port })
 }
 
 fn markdown(report: &LoadReport, args: &Args, rss: (Option<u64>, Option<u64>)) -> String {
@@ -142,7 +100,7 @@ fn markdown(report: &LoadReport, args: &Args, rss: (Option<u64>, Option<u64>)) -
 async fn run(args: Args) -> anyhow::Result<bool> {
     let (server, port, pid) = match (&args.serve, args.port) {
         (Some(bin), _) => {
-            let server = start_server(bin, &args.data_dir)?;
+            let server = Server::start(bin, &args.data_dir, &[])?;
             let (port, pid) = (server.port, server.child.id());
             (Some(server), port, Some(pid))
         }

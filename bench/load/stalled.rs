@@ -1,16 +1,18 @@
 //! `music-stalled`: how the local server copes with clients that never finish their request
 //! head (see `bench/load/stalled.sh`). Only 127.0.0.1 is ever targeted.
 
-use std::io::{BufRead, BufReader};
+#[path = "server.rs"]
+mod server;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
 use clap::Parser;
+use server::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -49,54 +51,6 @@ struct Args {
     /// The goal: every stalled client is cut off within this many seconds (issue 13: 30).
     #[arg(long, default_value_t = 30)]
     goal_secs: u64,
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(args: &Args) -> anyhow::Result<Server> {
-    let mut child = Command::new(&args.serve)
-        .args(["--port", "0", "--host", "127.0.0.1"])
-        .arg("--db")
-        .arg(args.data_dir.join("musicData.sqlite"))
-        .arg("--data-dir")
-        .arg(&args.data_dir)
-        .args(&args.server_args)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("starting {}", args.serve.display()))?;
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let port = loop {
-        let Some(line) = lines.next() else {
-            let _ = child.kill();
-            bail!(
-                "{} exited before printing its address",
-                args.serve.display()
-            );
-        };
-        if let Some(rest) = line?.split("http://127.0.0.1:").nth(1) {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            break digits.parse::<u16>().context("parsing the port")?;
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Ok(Server {
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-    })
 }
 
 /// One request on a fresh connection: the status (0 for a failure) and the time it took.
@@ -218,8 +172,8 @@ async fn main() -> ExitCode {
 
 async fn run(args: &Args) -> anyhow::Result<bool> {
     music_local::raise_open_files_limit();
-    let server = start_server(args)?;
-    let addr = server.addr;
+    let server = Server::start(&args.serve, &args.data_dir, &args.server_args)?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], server.port));
     let every = Duration::from_millis(args.probe_every_ms.max(1));
 
     // Probes the server every `every` until `stop` is set; the same probe before and during.

@@ -304,18 +304,11 @@ mod tests {
         // The same seed, the same draws; draws vary from call to call.
         let store = EmbeddedStore::from_items(vec![], vec![], items.clone()).with_seed(9);
         let again = EmbeddedStore::from_items(vec![], vec![], items).with_seed(9);
-        let a: Vec<_> = (0..20)
-            .map(|_| sorts(store.sample(3, 2).unwrap()))
-            .collect();
-        let b: Vec<_> = (0..20)
-            .map(|_| sorts(again.sample(3, 2).unwrap()))
-            .collect();
-        let c: Vec<_> = (0..20)
-            .map(|_| sorts(store.sample(3, 2).unwrap()))
-            .collect();
-        let d: Vec<_> = (0..20)
-            .map(|_| sorts(again.sample(3, 2).unwrap()))
-            .collect();
+        let twenty = |s: &EmbeddedStore| -> Vec<_> {
+            (0..20).map(|_| sorts(s.sample(3, 2).unwrap())).collect()
+        };
+        let (a, b) = (twenty(&store), twenty(&again));
+        let (c, d) = (twenty(&store), twenty(&again));
         assert_eq!((&a, &c), (&b, &d));
         assert_ne!(a, c);
     }
