@@ -35,3 +35,19 @@ pub async fn assert_examples_over_http(base: &str, family: music_http::catalog::
         assert!(body.is_object() || body.is_array(), "{}", r.example);
     }
 }
+
+/// `method` on `url` over real HTTP, answered with the error `status` and a JSON body that names
+/// it too. The headers and the body, for what a family checks beyond that.
+pub async fn assert_json_error(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    status: u16,
+) -> (reqwest::header::HeaderMap, serde_json::Value) {
+    let res = client.request(method, url).send().await.unwrap();
+    assert_eq!(res.status(), status, "{url}");
+    let headers = res.headers().clone();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status, "{url}");
+    (headers, body)
+}

@@ -407,18 +407,29 @@ mod tests {
         (0..m).map(|i| format!("t{i}")).collect()
     }
 
+    /// `k` different members, uniformly at random.
+    fn pick(rng: &mut rand::rngs::StdRng, members: &[String], k: usize) -> Vec<String> {
+        sample(rng, members.len(), k)
+            .into_iter()
+            .map(|i| members[i].clone())
+            .collect()
+    }
+
+    /// `n` independent draws of [`pick`].
+    fn uniform_draws(
+        rng: &mut rand::rngs::StdRng,
+        members: &[String],
+        n: usize,
+        k: usize,
+    ) -> Vec<Vec<String>> {
+        (0..n).map(|_| pick(rng, members, k)).collect()
+    }
+
     #[test]
     fn uniform_draws_pass_and_consecutive_runs_fail() {
         let members = ids(60);
         let mut rng = rand::rngs::StdRng::seed_from_u64(12);
-        let uniform: Vec<Vec<String>> = (0..600)
-            .map(|_| {
-                sample(&mut rng, 60, 10)
-                    .into_iter()
-                    .map(|i| members[i].clone())
-                    .collect()
-            })
-            .collect();
+        let uniform = uniform_draws(&mut rng, &members, 600, 10);
         let s = Spread::of(&members, &uniform, 1e-4);
         assert!(s.problems(1e-4).is_empty(), "{:?}", s.problems(1e-4));
         assert_eq!(s.distinct_lists, 600);
@@ -434,14 +445,7 @@ mod tests {
             .problems(1e-4)
             .is_empty());
         let small = ids(5);
-        let whole: Vec<Vec<String>> = (0..50)
-            .map(|_| {
-                sample(&mut rng, 5, 5)
-                    .into_iter()
-                    .map(|i| small[i].clone())
-                    .collect()
-            })
-            .collect();
+        let whole = uniform_draws(&mut rng, &small, 50, 5);
         let s = Spread::of(&small, &whole, 1e-4);
         assert!(s.problems(1e-4).is_empty(), "{:?}", s.problems(1e-4));
 
@@ -465,10 +469,7 @@ mod tests {
         // Draws that favour some tracks fail the counts.
         let biased: Vec<Vec<String>> = (0..600)
             .map(|_| {
-                let mut d: Vec<String> = sample(&mut rng, 60, 10)
-                    .into_iter()
-                    .map(|i| members[i].clone())
-                    .collect();
+                let mut d = pick(&mut rng, &members, 10);
                 if !d.contains(&members[0]) && rand::Rng::gen_bool(&mut rng, 0.3) {
                     d[9] = members[0].clone();
                 }
@@ -490,14 +491,7 @@ mod tests {
         let runs = 200;
         let mut total = 0.0;
         for _ in 0..runs {
-            let draws: Vec<Vec<String>> = (0..300)
-                .map(|_| {
-                    sample(&mut rng, 30, 10)
-                        .into_iter()
-                        .map(|i| members[i].clone())
-                        .collect()
-                })
-                .collect();
+            let draws = uniform_draws(&mut rng, &members, 300, 10);
             total += Spread::of(&members, &draws, 1e-4).chi_square;
         }
         let mean = total / runs as f64;

@@ -14,6 +14,8 @@ use http::{header, HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use tower::ServiceExt;
 
+pub mod v2_answers;
+
 /// The checkout's root directory.
 pub fn root() -> PathBuf {
     let testkit = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, Uri};
 use axum::Router;
+use dynamo_support::url_unescape;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use music_e2e::fuzz_gen::{hostile, query};
@@ -58,14 +59,14 @@ fn templates() -> Vec<Template> {
             // The example's values at the template's parameter positions.
             for (t, e) in r.path.split('/').zip(example_path.split('/')) {
                 if t.starts_with('{') {
-                    seeds.push(decode(e));
+                    seeds.push(url_unescape(e));
                 }
             }
             let mut keys = Vec::new();
             for pair in example_query.split('&').filter(|p| !p.is_empty()) {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
                 keys.push(k.to_string());
-                seeds.push(decode(v));
+                seeds.push(url_unescape(v));
             }
             Template {
                 path: r.path.to_string(),
@@ -91,25 +92,6 @@ fn templates() -> Vec<Template> {
         });
     }
     out
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(b) = u8::from_str_radix(hex, 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// One generated request URI for `t`.
@@ -187,13 +169,7 @@ impl Client {
                     .body(Body::empty())
                     .expect("a request with a valid URI builds");
                 let res = app.clone().oneshot(request).await.expect("infallible");
-                let (parts, body) = res.into_parts();
-                let bytes = body
-                    .collect()
-                    .await
-                    .map_err(|e| format!("reading the body: {e}"))?
-                    .to_bytes();
-                Ok((parts, bytes))
+                read_whole(res).await
             }
             Client::Http { addr, sender } => {
                 // A server may close a connection after an answer (a 400 from the HTTP layer,
@@ -228,15 +204,7 @@ impl Client {
                         continue;
                     };
                     match s.send_request(request).await {
-                        Ok(res) => {
-                            let (parts, body) = res.into_parts();
-                            let bytes = body
-                                .collect()
-                                .await
-                                .map_err(|e| format!("reading the body: {e}"))?
-                                .to_bytes();
-                            return Ok((parts, bytes));
-                        }
+                        Ok(res) => return read_whole(res).await,
                         Err(e) if attempt == 0 && (e.is_closed() || e.is_canceled()) => {
                             *sender = None;
                         }
@@ -247,6 +215,23 @@ impl Client {
             }
         }
     }
+}
+
+/// An answer's head and whole body, from the router in-process or from a server over HTTP.
+async fn read_whole<B>(
+    res: http::Response<B>,
+) -> Result<(axum::http::response::Parts, Bytes), String>
+where
+    B: axum::body::HttpBody<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
+    let (parts, body) = res.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| format!("reading the body: {e}"))?
+        .to_bytes();
+    Ok((parts, bytes))
 }
 
 /// Routes whose answer is a random pick: never cached.
@@ -496,16 +481,8 @@ async fn fuzz_all(
 /// thread of its own at start-up (seconds in a debug build on a busy machine). The fuzz is about
 /// hostile input, not start-up, so the table is waited for once before answers are timed.
 async fn wait_for_v3_table(app: &Router) {
-    let res = app
-        .clone()
-        .oneshot(
-            Request::get("/api/v3/recommendations/available-genre-seeds")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "v3's feature table did not load");
+    let reply = music_testkit::get(app, "/api/v3/recommendations/available-genre-seeds").await;
+    assert_eq!(reply.status, 200, "v3's feature table did not load");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

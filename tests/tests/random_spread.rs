@@ -10,10 +10,9 @@ mod dynamo_support;
 use std::sync::Arc;
 
 use dynamo_support::*;
-use music_dynamo::TableNames;
 use music_e2e::spread::Spread;
 use music_v2::store::{EmbeddedStore, TrackStore};
-use music_v2::{AppState, DynamoConfig, RANDOM_TRACKS};
+use music_v2::RANDOM_TRACKS;
 use serde_json::Value;
 
 /// The chance that uniform draws fail one check.
@@ -100,19 +99,8 @@ async fn dynamodb_draws_over_http_are_uniform_samples_of_the_cluster() {
     let Some(dynalite) = Dynalite::start() else {
         return;
     };
-    let tables = TableNames::default().prefixed("spread_");
-    let options = sample_writer(&dynalite.endpoint, &tables);
-    music_scripts::dynamo_writer::run(&options)
-        .await
-        .unwrap_or_else(|e| panic!("seeding dynalite: {e:#}"));
-    let state = AppState::dynamodb_with(DynamoConfig {
-        endpoint_url: Some(dynalite.endpoint.clone()),
-        tables,
-        seed: Some(SEED),
-        ..Default::default()
-    })
-    .await;
-    let server = serve(music_http::finish(music_v2::router(state))).await;
+    let tables = seed_sample(&dynalite.endpoint, "spread_").await;
+    let server = serve_v2_on(&dynalite.endpoint, tables, Some(SEED)).await;
     let client = reqwest::Client::new();
     let members = members(&sample_lines("Music_ML_Assignments.jsonl"), ISSUE_CLUSTER);
     assert_eq!(members.len(), SAMPLE_RANDOM_PER_CLUSTER);

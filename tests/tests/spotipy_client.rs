@@ -37,32 +37,51 @@ fn db() -> Connection {
     .expect("data/build/musicData.sqlite (run the pipeline)")
 }
 
+/// How a column of the tracks table is typed in Spotify's audio-features answer.
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Float,
+    Int,
+    /// An integer, or null where the track has none (time_signature).
+    OptionalInt,
+}
+
+/// Spotify's audio-features fields, in its order: each is the tracks table's column of that name.
+const AUDIO_FEATURES: [(&str, Kind); 14] = [
+    ("id", Kind::Text),
+    ("danceability", Kind::Float),
+    ("energy", Kind::Float),
+    ("key", Kind::Int),
+    ("loudness", Kind::Float),
+    ("mode", Kind::Int),
+    ("speechiness", Kind::Float),
+    ("acousticness", Kind::Float),
+    ("instrumentalness", Kind::Float),
+    ("liveness", Kind::Float),
+    ("valence", Kind::Float),
+    ("tempo", Kind::Float),
+    ("duration_ms", Kind::Float),
+    ("time_signature", Kind::OptionalInt),
+];
+
 /// Spotify's audio-features fields of one track, from the tracks table.
 fn audio_features(conn: &Connection, id: &str) -> Value {
-    conn.query_row(
-        "SELECT id, danceability, energy, key, loudness, mode, speechiness, acousticness, \
-         instrumentalness, liveness, valence, tempo, duration_ms, time_signature \
-         FROM tracks WHERE id = ?1",
-        [id],
-        |r| {
-            Ok(json!({
-                "id": r.get::<_, String>(0)?,
-                "danceability": r.get::<_, f64>(1)?,
-                "energy": r.get::<_, f64>(2)?,
-                "key": r.get::<_, i64>(3)?,
-                "loudness": r.get::<_, f64>(4)?,
-                "mode": r.get::<_, i64>(5)?,
-                "speechiness": r.get::<_, f64>(6)?,
-                "acousticness": r.get::<_, f64>(7)?,
-                "instrumentalness": r.get::<_, f64>(8)?,
-                "liveness": r.get::<_, f64>(9)?,
-                "valence": r.get::<_, f64>(10)?,
-                "tempo": r.get::<_, f64>(11)?,
-                "duration_ms": r.get::<_, f64>(12)?,
-                "time_signature": r.get::<_, Option<i64>>(13)?,
-            }))
-        },
-    )
+    let columns: Vec<&str> = AUDIO_FEATURES.iter().map(|(name, _)| *name).collect();
+    let sql = format!("SELECT {} FROM tracks WHERE id = ?1", columns.join(", "));
+    conn.query_row(&sql, [id], |r| {
+        let mut fields = serde_json::Map::new();
+        for (i, (name, kind)) in AUDIO_FEATURES.iter().enumerate() {
+            let value = match kind {
+                Kind::Text => Value::from(r.get::<_, String>(i)?),
+                Kind::Float => Value::from(r.get::<_, f64>(i)?),
+                Kind::Int => Value::from(r.get::<_, i64>(i)?),
+                Kind::OptionalInt => Value::from(r.get::<_, Option<i64>>(i)?),
+            };
+            fields.insert(name.to_string(), value);
+        }
+        Ok(Value::Object(fields))
+    })
     .unwrap_or_else(|e| panic!("track {id}: {e}"))
 }
 

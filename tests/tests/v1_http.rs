@@ -83,15 +83,9 @@ async fn v1_errors_over_http_are_json() {
         ),
     ] {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let res = client
-            .request(method, format!("{}{}", server.base, path))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), status, "{path}");
-        assert_eq!(res.headers()["content-type"], "application/json", "{path}");
-        let body: serde_json::Value = res.json().await.unwrap();
-        assert_eq!(body["status"], status, "{path}");
+        let (headers, body) =
+            music_e2e::assert_json_error(&client, method, &server.url(&path), status).await;
+        assert_eq!(headers["content-type"], "application/json", "{path}");
         assert!(body["error"].is_string(), "{path}");
     }
 

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use dynamo_support::*;
 use music_dynamo::TableNames;
-use music_v2::{AppState, DynamoConfig};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
@@ -55,13 +54,8 @@ async fn v2_lookup_latency() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3000);
-    let state = AppState::dynamodb_with(DynamoConfig {
-        endpoint_url: Some(endpoint),
-        tables: TableNames::default().prefixed(&prefix),
-        ..Default::default()
-    })
-    .await;
-    let server = serve(music_http::finish(music_v2::router(state))).await;
+    let tables = TableNames::default().prefixed(&prefix);
+    let server = serve_v2_on(&endpoint, tables, None).await;
     let client = reqwest::Client::new();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let titles: Vec<String> = lines("Music_ML_IDs.jsonl")

@@ -18,6 +18,7 @@ use dynamo_support::*;
 use music_dynamo::TableNames;
 use music_http::catalog::{routes_of, Family};
 use music_scripts::dynamo_writer;
+use music_testkit::v2_answers::{fixed_rows, plain_lookup_path, typed_fields, upper_case_query};
 use music_v2::{AppState, DynamoConfig};
 use serde_json::{json, Value};
 
@@ -32,6 +33,18 @@ fn table_of(tables: &TableNames, file: &str) -> String {
         "Music_ML3.jsonl" => tables.tracks.clone(),
         "Music_ML_IDs.jsonl" => tables.track_ids.clone(),
         _ => tables.assignments.clone(),
+    }
+}
+
+/// Each table at `endpoint` holds as many items as its sample file has lines, counted by the
+/// writer's own count with a client of its own.
+async fn assert_sample_counts(endpoint: &str, tables: &TableNames) {
+    let client = dynamo_writer::client(Some(endpoint), None).await;
+    for file in FILES {
+        let counted = dynamo_writer::count_items(&client, &table_of(tables, file))
+            .await
+            .unwrap();
+        assert_eq!(counted, sample_lines(file).len() as u64, "{file}");
     }
 }
 
@@ -67,13 +80,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
         }
     }
 
-    let state = AppState::dynamodb_with(DynamoConfig {
-        endpoint_url: Some(dynalite.endpoint.clone()),
-        tables: tables.clone(),
-        ..Default::default()
-    })
-    .await;
-    let server = serve(music_http::finish(music_v2::router(state))).await;
+    let server = serve_v2_on(&dynalite.endpoint, tables.clone(), None).await;
     let client = reqwest::Client::new();
     let base = &server.base;
 
@@ -90,12 +97,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
                 encode(item["name"].as_str().unwrap())
             );
             let plain = without_folded(&item);
-            let expected: serde_json::Map<String, Value> = plain
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| (k.clone(), typed(v)))
-                .collect();
+            let expected = typed_fields(&plain);
             let (status, headers, body) = get(&client, &url).await;
             assert_eq!(status, StatusCode::OK, "{url}: {body}");
             assert_eq!(headers["content-type"], "application/json");
@@ -118,26 +120,17 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
     let mut folded_checked = 0;
     for item in items.iter().step_by(3) {
         let folded = item["name_folded"].as_str().unwrap();
-        let query = folded.to_uppercase();
-        if items.iter().any(|i| i["name"] == query.as_str())
-            || music_shared::fold_name(&query) != folded
-        {
+        let is_title = |q: &str| items.iter().any(|i| i["name"] == q);
+        let Some(query) = upper_case_query(folded, is_title, music_shared::fold_name) else {
             continue;
-        }
+        };
         let expected = items
             .iter()
             .filter(|i| i["name_folded"] == folded)
             .map(|i| i["name"].as_str().unwrap())
             .min()
             .unwrap();
-        let (status, _, body) = get(
-            &client,
-            &format!(
-                "{base}/api/v2.1/Music_ML_tracks/{}?format=plain",
-                encode(&query)
-            ),
-        )
-        .await;
+        let (status, _, body) = get(&client, &format!("{base}{}", plain_lookup_path(&query))).await;
         assert_eq!(status, StatusCode::OK, "{query}");
         assert_eq!(body["name"], expected, "{query}");
         folded_checked += 1;
@@ -177,13 +170,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
     // Fixed and random rows of every cluster, checked against the assignments file.
     let assignments = sample_lines(FILES[2]);
     for n in 0..=9u64 {
-        let mut fixed: Vec<&Value> = assignments
-            .iter()
-            .filter(|i| i["Assignments"] == n && i["sort"].as_str().unwrap().starts_with("fixed#"))
-            .collect();
-        fixed.sort_by_key(|i| i["sort"].as_str().unwrap());
-        let fixed: Vec<Value> =
-            fixed.iter().map(|i| json!({"name": i["name"], "id": i["id"], "artists": i["artists"], "Assignments": i["Assignments"]})).collect();
+        let fixed = fixed_rows(&assignments, n);
         let (status, _, body) = get(
             &client,
             &format!("{base}/api/v2.1/Fixed_Song_Assignments/{n}"),
@@ -225,13 +212,7 @@ async fn writer_seeds_dynalite_then_every_v2_route_over_http() {
     }
 
     // The count check, with a client of our own.
-    let client = dynamo_writer::client(Some(&dynalite.endpoint), None).await;
-    for file in FILES {
-        let counted = dynamo_writer::count_items(&client, &table_of(&tables, file))
-            .await
-            .unwrap();
-        assert_eq!(counted, sample_lines(file).len() as u64, "{file}");
-    }
+    assert_sample_counts(&dynalite.endpoint, &tables).await;
 }
 
 /// A cluster's size is read once and cached; a table seeded again with fewer tracks in a cluster
@@ -243,19 +224,8 @@ async fn draws_follow_a_cluster_seeded_again_smaller_and_refuse_keys_of_an_older
     let Some(dynalite) = Dynalite::start() else {
         return;
     };
-    let tables = TableNames::default().prefixed("reseed_");
-    let options = sample_writer(&dynalite.endpoint, &tables);
-    dynamo_writer::run(&options)
-        .await
-        .unwrap_or_else(|e| panic!("seeding: {e:#}"));
-    let state = AppState::dynamodb_with(DynamoConfig {
-        endpoint_url: Some(dynalite.endpoint.clone()),
-        tables: tables.clone(),
-        seed: Some(5),
-        ..Default::default()
-    })
-    .await;
-    let server = serve(music_http::finish(music_v2::router(state))).await;
+    let tables = seed_sample(&dynalite.endpoint, "reseed_").await;
+    let server = serve_v2_on(&dynalite.endpoint, tables.clone(), Some(5)).await;
     let http = reqwest::Client::new();
     let url = |n: u8| format!("{}/api/v2.1/Random_Song_Assignments/{n}", server.base);
 
@@ -406,10 +376,12 @@ async fn writer_lands_every_item_through_throttling_and_unprocessed_items() {
     let faults = Arc::new(Faults::default());
     let proxy = fault_proxy(dynalite.endpoint.clone(), faults.clone()).await;
     let tables = TableNames::default().prefixed("faults_");
-    let mut options = sample_writer(&proxy.base, &tables);
-    options.base_backoff = Duration::from_millis(1);
-    options.max_backoff = Duration::from_millis(40);
-    options.max_retries = 30;
+    let options = patient_sample_writer(
+        &proxy.base,
+        &tables,
+        Duration::from_millis(1),
+        Duration::from_millis(40),
+    );
     let report = dynamo_writer::run(&options)
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
@@ -427,13 +399,7 @@ async fn writer_lands_every_item_through_throttling_and_unprocessed_items() {
     );
     assert!(report.unprocessed_retries >= faults.half_processed.load(Ordering::SeqCst));
     // Counted behind the proxy's back, straight from dynalite.
-    let client = dynamo_writer::client(Some(&dynalite.endpoint), None).await;
-    for file in FILES {
-        let counted = dynamo_writer::count_items(&client, &table_of(&tables, file))
-            .await
-            .unwrap();
-        assert_eq!(counted, sample_lines(file).len() as u64, "{file}");
-    }
+    assert_sample_counts(&dynalite.endpoint, &tables).await;
 }
 
 #[tokio::test]

@@ -27,21 +27,11 @@ async fn v3_errors_over_http_are_json() {
         ("/api/v3/clusters/abc", 400),
         ("/api/v3/does-not-exist", 404),
     ] {
-        let res = client
-            .get(format!("{}{}", server.base, path))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), status, "{path}");
-        let body: serde_json::Value = res.json().await.unwrap();
-        assert_eq!(body["status"], status, "{path}");
+        let url = server.url(path);
+        music_e2e::assert_json_error(&client, reqwest::Method::GET, &url, status).await;
     }
-    let res = client
-        .post(format!("{}/api/v3/elbow", server.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 405);
+    let elbow = server.url("/api/v3/elbow");
+    music_e2e::assert_json_error(&client, reqwest::Method::POST, &elbow, 405).await;
     // A search as a browser would type it, through real percent-encoding.
     let res = client
         .get(format!("{}/api/v3/search", server.base))

@@ -51,6 +51,18 @@ fn line_count(dir: &std::path::Path, file: &str) -> u64 {
         .count() as u64
 }
 
+/// dynalite, the [`subset`] `name` to write, and a [`FaultProxy`] in front of dynalite to write it
+/// through; `None` where the dynalite tests are skipped.
+async fn proxied_subset(
+    name: &str,
+    lines: Option<usize>,
+) -> Option<(Dynalite, PathBuf, FaultProxy)> {
+    let dynalite = Dynalite::start()?;
+    let dir = subset(name, lines);
+    let proxy = FaultProxy::start(&dynalite.endpoint).await;
+    Some((dynalite, dir, proxy))
+}
+
 fn options(dir: PathBuf, tables: &TableNames, endpoint: &str) -> WriterOptions {
     let mut o = WriterOptions::new(dir, tables.clone());
     o.endpoint_url = Some(endpoint.to_string());
@@ -63,12 +75,11 @@ fn options(dir: PathBuf, tables: &TableNames, endpoint: &str) -> WriterOptions {
 /// delay because each retry wrote something.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steady_partial_unprocessed_items_grow_the_backoff_and_lose_nothing() {
-    let Some(dynalite) = Dynalite::start() else {
+    let full = std::env::var("MUSIC_ML_WRITER_FULL").is_ok_and(|v| v == "1");
+    let lines = if full { None } else { Some(600) };
+    let Some((dynalite, dir, proxy)) = proxied_subset("partial", lines).await else {
         return;
     };
-    let full = std::env::var("MUSIC_ML_WRITER_FULL").is_ok_and(|v| v == "1");
-    let dir = subset("partial", if full { None } else { Some(600) });
-    let proxy = FaultProxy::start(&dynalite.endpoint).await;
     proxy.set(Fault::HalfUnprocessed);
     let tables = TableNames::default().prefixed("partial_");
     let mut opts = options(dir.clone(), &tables, &proxy.endpoint);
@@ -182,11 +193,9 @@ async fn a_fatal_error_stops_every_batch_within_one_round_trip() {
 /// template's tables have (dynalite ignores both, so what is checked is what the writer asks).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn created_tables_are_protected_and_recoverable() {
-    let Some(dynalite) = Dynalite::start() else {
+    let Some((_dynalite, dir, proxy)) = proxied_subset("protect", Some(60)).await else {
         return;
     };
-    let dir = subset("protect", Some(60));
-    let proxy = FaultProxy::start(&dynalite.endpoint).await;
     let tables = TableNames::default().prefixed("protect_");
     dynamo_writer::run(&options(dir, &tables, &proxy.endpoint))
         .await
@@ -216,11 +225,9 @@ async fn created_tables_are_protected_and_recoverable() {
 /// none: a table of another stack, one made by hand, or a missing one stops it before any write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_stack_only_the_stacks_own_tables_are_written() {
-    let Some(dynalite) = Dynalite::start() else {
+    let Some((dynalite, dir, proxy)) = proxied_subset("owner", Some(40)).await else {
         return;
     };
-    let dir = subset("owner", Some(40));
-    let proxy = FaultProxy::start(&dynalite.endpoint).await;
     let client = dynamo_writer::client(Some(&dynalite.endpoint), None).await;
     let tag = |table: String, stack: &'static str| {
         let client = client.clone();
@@ -244,25 +251,26 @@ async fn with_a_stack_only_the_stacks_own_tables_are_written() {
                 .unwrap();
         }
     };
-    // Tables as a stack would have them: created (here by a first, stack-less run), then tagged.
+    // Tables as a stack would have them: created (here by a first, stack-less run), then tagged;
+    // the ones made by hand stay untagged.
     let ours = TableNames::default().prefixed("ours_");
-    dynamo_writer::run(&options(dir.clone(), &ours, &dynalite.endpoint))
-        .await
-        .unwrap();
-    for t in [&ours.tracks, &ours.track_ids, &ours.assignments] {
-        tag(t.clone(), "music-ml-test").await;
-    }
     let theirs = TableNames::default().prefixed("theirs_");
-    dynamo_writer::run(&options(dir.clone(), &theirs, &dynalite.endpoint))
-        .await
-        .unwrap();
-    for t in [&theirs.tracks, &theirs.track_ids, &theirs.assignments] {
-        tag(t.clone(), "someone-else").await;
-    }
     let untagged = TableNames::default().prefixed("byhand_");
-    dynamo_writer::run(&options(dir.clone(), &untagged, &dynalite.endpoint))
-        .await
-        .unwrap();
+    for (tables, stack) in [
+        (&ours, Some("music-ml-test")),
+        (&theirs, Some("someone-else")),
+        (&untagged, None),
+    ] {
+        dynamo_writer::run(&options(dir.clone(), tables, &dynalite.endpoint))
+            .await
+            .unwrap();
+        let Some(stack) = stack else {
+            continue;
+        };
+        for t in [&tables.tracks, &tables.track_ids, &tables.assignments] {
+            tag(t.clone(), stack).await;
+        }
+    }
 
     let with_stack = |tables: &TableNames| {
         let mut o = options(dir.clone(), tables, &proxy.endpoint);

@@ -104,19 +104,15 @@ async fn folded_titles_find_the_first_title_by_name() {
         let folded = item["name_folded"].as_str().unwrap();
         // Ask with the folded form in upper case (an exact title nowhere), expect the first title
         // by name among those that fold alike.
-        let query = folded.to_uppercase();
-        if names.contains(query.as_str()) || music_shared::fold_name(&query) != folded {
+        let is_title = |q: &str| names.contains(q);
+        let Some(query) =
+            music_testkit::v2_answers::upper_case_query(folded, is_title, music_shared::fold_name)
+        else {
             continue;
-        }
+        };
         let expected = first_by_folded[folded];
-        let (status, _, body) = get(
-            &app,
-            &format!(
-                "/api/v2.1/Music_ML_tracks/{}?format=plain",
-                url_escape(&query)
-            ),
-        )
-        .await;
+        let (status, _, body) =
+            get(&app, &music_testkit::v2_answers::plain_lookup_path(&query)).await;
         assert_eq!(status, StatusCode::OK, "{name} as {query}");
         assert_eq!(body["name"], expected, "{query}");
         checked += 1;

@@ -148,32 +148,59 @@ impl Browser {
         Ok(answer["value"].clone())
     }
 
+    async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        self.cmd(reqwest::Method::POST, path, Some(body)).await
+    }
+
     /// A Chrome DevTools Protocol command through chromedriver (e.g. a script that runs before
     /// any page script of every new document).
     async fn cdp(&self, cmd: &str, params: Value) -> Value {
-        self.cmd(
-            reqwest::Method::POST,
-            "/goog/cdp/execute",
-            Some(json!({"cmd": cmd, "params": params})),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("CDP {cmd}: {e}"))
+        let body = json!({"cmd": cmd, "params": params});
+        let answer = self.post("/goog/cdp/execute", body).await;
+        answer.unwrap_or_else(|e| panic!("CDP {cmd}: {e}"))
     }
 
     async fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
-            .await
-            .unwrap();
+        self.post("/url", json!({ "url": url })).await.unwrap();
     }
 
     async fn js(&self, script: &str, args: Value) -> Value {
-        self.cmd(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": script, "args": args})),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+        let body = json!({"script": script, "args": args});
+        let answer = self.post("/execute/sync", body).await;
+        answer.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// [`Browser::js`] for a script without arguments.
+    async fn eval(&self, script: &str) -> Value {
+        self.js(script, json!([])).await
+    }
+
+    /// How many elements `css` selects.
+    async fn count(&self, css: &str) -> usize {
+        let script = "return document.querySelectorAll(arguments[0]).length";
+        let n = self.js(script, json!([css])).await;
+        n.as_u64().unwrap_or_else(|| panic!("{css}: {n}")) as usize
+    }
+
+    /// The text of the first element `css` selects (a script error if there is none).
+    async fn text(&self, css: &str) -> String {
+        let script = "return document.querySelector(arguments[0]).textContent";
+        let text = self.js(script, json!([css])).await;
+        text.as_str()
+            .unwrap_or_else(|| panic!("{css}: {text}"))
+            .to_string()
+    }
+
+    /// Waits until `css` selects exactly `n` elements.
+    async fn wait_for_count(&self, css: &str, n: usize) {
+        let expr = format!("document.querySelectorAll({}).length === {n}", json!(css));
+        self.wait_for(&format!("{n} of {css}"), &expr).await;
+    }
+
+    /// Waits until `css` selects some element (a chart drawn, a table filled).
+    async fn wait_for_some(&self, css: &str) {
+        let expr = format!("document.querySelectorAll({}).length > 0", json!(css));
+        self.wait_for(&format!("some {css}"), &expr).await;
     }
 
     /// Polls `expr` (a JavaScript expression) until it is truthy; returns its value.
@@ -181,17 +208,16 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let v = self
-                .js(
-                    &format!("try {{ return ({expr}); }} catch (e) {{ return null; }}"),
-                    json!([]),
-                )
+                .eval(&format!(
+                    "try {{ return ({expr}); }} catch (e) {{ return null; }}"
+                ))
                 .await;
             let truthy = !(v.is_null() || v == json!(false) || v == json!(0) || v == json!(""));
             if truthy {
                 return v;
             }
             if Instant::now() > deadline {
-                let errors = self.js("return (window.__mmErrors || []).concat([document.querySelector('main') ? document.querySelector('main').innerText.slice(0, 600) : ''])", json!([])).await;
+                let errors = self.eval("return (window.__mmErrors || []).concat([document.querySelector('main') ? document.querySelector('main').innerText.slice(0, 600) : ''])").await;
                 panic!("timed out waiting for {what} ({expr}); page state: {errors}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -200,11 +226,7 @@ impl Browser {
 
     async fn element(&self, css: &str) -> String {
         let v = self
-            .cmd(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
+            .post("/element", json!({"using": "css selector", "value": css}))
             .await
             .unwrap_or_else(|e| panic!("{css}: {e}"));
         v.as_object()
@@ -216,13 +238,8 @@ impl Browser {
 
     async fn type_keys(&self, css: &str, text: &str) {
         let el = self.element(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{el}/value"),
-            Some(json!({ "text": text })),
-        )
-        .await
-        .unwrap();
+        let path = format!("/element/{el}/value");
+        self.post(&path, json!({ "text": text })).await.unwrap();
     }
 
     async fn click(&self, css: &str) {
@@ -232,14 +249,7 @@ impl Browser {
             json!([{ "element-6066-11e4-a52e-4f735466cecf": el }]),
         )
         .await;
-        if let Err(e) = self
-            .cmd(
-                reqwest::Method::POST,
-                &format!("/element/{el}/click"),
-                Some(json!({})),
-            )
-            .await
-        {
+        if let Err(e) = self.post(&format!("/element/{el}/click"), json!({})).await {
             let cover = self
                 .js(
                     "var r = arguments[0].getBoundingClientRect(); var t = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
@@ -254,34 +264,24 @@ impl Browser {
     /// A key pressed and released wherever the focus is (W3C actions), e.g. "\u{E007}" = Enter.
     async fn press(&self, key: &str) {
         let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [{"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
-        self.cmd(reqwest::Method::POST, "/actions", Some(actions))
-            .await
-            .unwrap();
+        self.post("/actions", actions).await.unwrap();
     }
 
     async fn resize(&self, width: u32, height: u32) {
-        self.cmd(
-            reqwest::Method::POST,
-            "/window/rect",
-            Some(json!({"width": width, "height": height})),
-        )
-        .await
-        .unwrap();
+        let rect = json!({"width": width, "height": height});
+        self.post("/window/rect", rect).await.unwrap();
     }
 
     /// The whole page: the window is grown to the document's height first.
     async fn screenshot(&self, name: &str, width: u32) {
         let height = self
-            .js(
-                "return Math.ceil(document.documentElement.scrollHeight)",
-                json!([]),
-            )
+            .eval("return Math.ceil(document.documentElement.scrollHeight)")
             .await
             .as_u64()
             .unwrap_or(900)
             .clamp(600, 6000) as u32;
         self.resize(width, height + 120).await;
-        self.js("window.scrollTo({top: 0, behavior: 'instant'})", json!([]))
+        self.eval("window.scrollTo({top: 0, behavior: 'instant'})")
             .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self
@@ -301,14 +301,7 @@ impl Browser {
     /// need internet), plus anything the page's own error hook caught.
     async fn own_errors(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if let Ok(Value::Array(entries)) = self
-            .cmd(
-                reqwest::Method::POST,
-                "/se/log",
-                Some(json!({"type": "browser"})),
-            )
-            .await
-        {
+        if let Ok(Value::Array(entries)) = self.post("/se/log", json!({"type": "browser"})).await {
             for e in entries {
                 let msg = e["message"].as_str().unwrap_or("").to_string();
                 if e["level"] == "SEVERE"
@@ -320,10 +313,7 @@ impl Browser {
             }
         }
         if let Value::Array(hooked) = self
-            .js(
-                "return window.__mmErrors || ['the error hook (common.js) is missing']",
-                json!([]),
-            )
+            .eval("return window.__mmErrors || ['the error hook (common.js) is missing']")
             .await
         {
             out.extend(
@@ -397,19 +387,48 @@ impl App {
         }
     }
 
+    /// `path` (no leading `/`) on this server.
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
     async fn api(&self, path: &str) -> Value {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+        let response = self.get(path).await;
         assert!(
             response.status().is_success(),
             "{path}: {}",
             response.status()
         );
         response.json().await.unwrap()
+    }
+
+    /// The ids of the tracks the API answers `path` with, in order.
+    async fn ids(&self, path: &str) -> Vec<String> {
+        ids_of(&self.api(path).await)
+    }
+
+    /// The API's ten recommendations for the song `seed`.
+    async fn recommended(&self, seed: &str) -> Vec<String> {
+        self.ids(&format!(
+            "api/v3/recommendations?seed_tracks={seed}&limit=10"
+        ))
+        .await
+    }
+
+    async fn track(&self, id: &str) -> Value {
+        self.api(&format!("api/v3/tracks/{id}")).await
+    }
+
+    /// The genres the API takes as seeds.
+    async fn genres(&self) -> Vec<String> {
+        let answer = self
+            .api("api/v3/recommendations/available-genre-seeds")
+            .await;
+        serde_json::from_value(answer["genres"].clone()).unwrap()
     }
 }
 
@@ -419,6 +438,20 @@ fn db() -> rusqlite::Connection {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .unwrap()
+}
+
+/// The first column of every row `sql` selects.
+fn db_column<T: rusqlite::types::FromSql>(sql: &str) -> Vec<T> {
+    let conn = db();
+    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+    rows.map(|r| r.unwrap()).collect()
+}
+
+/// The one value `sql` selects with `param` as its `?1`.
+fn db_value<T: rusqlite::types::FromSql>(sql: &str, param: impl rusqlite::ToSql) -> T {
+    db().query_row(sql, [param], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// The one row `sql` selects, its columns as a tuple.
@@ -446,18 +479,61 @@ async fn assert_clean_except(browser: &Browser, page: &str, expected: Option<&st
     assert!(errors.is_empty(), "{page}: console errors: {errors:#?}");
 }
 
+/// A track's Spotify player, as the pages embed it.
+fn embed_url(id: &str) -> String {
+    format!("https://open.spotify.com/embed/track/{id}")
+}
+
+/// The application page, once the song box has the focus it gets on load.
+async fn open_application(app: &App, browser: &Browser) {
+    browser.goto(&app.url("application.html")).await;
+    let focused = "document.activeElement && document.activeElement.id === 'song-input'";
+    browser.wait_for("the focused song box", focused).await;
+}
+
+/// The application page with `seed` as its song seed.
+async fn open_seeded(app: &App, browser: &Browser, seed: &str) {
+    let page = format!("application.html?seed_tracks={seed}");
+    browser.goto(&app.url(&page)).await;
+}
+
+/// A page's screenshot at the desktop width, then no console errors on it.
+async fn finish_page(browser: &Browser, page: &str) {
+    browser.screenshot(page, 1280).await;
+    assert_clean(browser, page).await;
+}
+
+/// The parameter `name` of the page's address (null when it has none).
+async fn address_param(browser: &Browser, name: &str) -> Value {
+    let script = "return new URLSearchParams(location.search).get(arguments[0])";
+    browser.js(script, json!([name])).await
+}
+
+/// `key` of every row.
+fn column(rows: &[Value], key: &str) -> Vec<f64> {
+    rows.iter().map(|r| r[key].as_f64().unwrap()).collect()
+}
+
+/// The page's correlation line shows `r` to three places.
+async fn assert_shows_correlation(browser: &Browser, r: f64) {
+    let text = browser
+        .wait_for(
+            "the correlation",
+            "document.getElementById('correlation').textContent",
+        )
+        .await;
+    assert!(
+        text.as_str().unwrap().contains(&format!("{r:.3}")),
+        "{text} should show r = {r:.3}"
+    );
+}
+
 async fn check_application(app: &App, browser: &Browser) {
     // The song to find, straight from the SQLite file; the query misspells and truncates it.
     let (expected_id, expected_cluster, expected_label): (String, i64, String) = db_row(
         "SELECT t.id, t.cluster, c.label FROM tracks t JOIN clusters c ON c.cluster = t.cluster WHERE t.name = 'Blinding Lights'",
     );
-    browser.goto(&format!("{}application.html", app.base)).await;
-    browser
-        .wait_for(
-            "the song box",
-            "document.activeElement && document.activeElement.id === 'song-input'",
-        )
-        .await;
+    open_application(app, browser).await;
     browser.type_keys("#song-input", "blindng lig").await;
     // The box searches as the user types; wait for the answer to the whole query.
     browser
@@ -467,7 +543,7 @@ async fn check_application(app: &App, browser: &Browser) {
         )
         .await;
     let state = browser
-        .js("var i = document.getElementById('song-input'); return [i.getAttribute('aria-expanded'), i.getAttribute('role'), document.getElementById('song-options').getAttribute('role')]", json!([]))
+        .eval("var i = document.getElementById('song-input'); return [i.getAttribute('aria-expanded'), i.getAttribute('role'), document.getElementById('song-options').getAttribute('role')]")
         .await;
     assert_eq!(
         state,
@@ -484,7 +560,7 @@ async fn check_application(app: &App, browser: &Browser) {
     for _ in 0..=position {
         browser.type_keys("#song-input", "\u{E015}").await; // ArrowDown
     }
-    let active = browser.js("var i = document.getElementById('song-input'); var a = document.getElementById(i.getAttribute('aria-activedescendant')); return a && a.dataset.trackId", json!([])).await;
+    let active = browser.eval("var i = document.getElementById('song-input'); var a = document.getElementById(i.getAttribute('aria-activedescendant')); return a && a.dataset.trackId").await;
     assert_eq!(
         active,
         json!(expected_id),
@@ -493,17 +569,9 @@ async fn check_application(app: &App, browser: &Browser) {
     browser.type_keys("#song-input", "\u{E007}").await; // Enter
     browser.wait_for("the chosen track", "!document.getElementById('track-section').hidden && document.querySelector('#track-player iframe')").await;
     let player = browser
-        .js(
-            "return document.querySelector('#track-player iframe').getAttribute('src')",
-            json!([]),
-        )
+        .eval("return document.querySelector('#track-player iframe').getAttribute('src')")
         .await;
-    assert_eq!(
-        player,
-        json!(format!(
-            "https://open.spotify.com/embed/track/{expected_id}"
-        ))
-    );
+    assert_eq!(player, json!(embed_url(&expected_id)));
     let cluster_text = browser.wait_for("the cluster label", "document.getElementById('cluster-label') && document.getElementById('cluster-line').textContent").await;
     let cluster_text = cluster_text.as_str().unwrap();
     assert!(
@@ -516,20 +584,10 @@ async fn check_application(app: &App, browser: &Browser) {
     );
 
     // The ten recommendations are the API's, in its order.
-    let want = ids_of(
-        &app.api(&format!(
-            "api/v3/recommendations?seed_tracks={expected_id}&limit=10"
-        ))
-        .await,
-    );
+    let want = app.recommended(&expected_id).await;
     assert_eq!(want.len(), 10, "the API has ten neighbours for this track");
-    browser
-        .wait_for(
-            "ten recommendations",
-            "document.querySelectorAll('#recs .rec-item iframe').length === 10",
-        )
-        .await;
-    let shown = browser.js("return Array.from(document.querySelectorAll('#recs .rec-item iframe')).map(function (f) { return f.getAttribute('src').split('/').pop(); })", json!([])).await;
+    browser.wait_for_count("#recs .rec-item iframe", 10).await;
+    let shown = browser.eval("return Array.from(document.querySelectorAll('#recs .rec-item iframe')).map(function (f) { return f.getAttribute('src').split('/').pop(); })").await;
     assert_eq!(
         shown,
         json!(want),
@@ -541,57 +599,35 @@ async fn check_application(app: &App, browser: &Browser) {
         .api(&format!("api/v3/clusters/{expected_cluster}"))
         .await;
     let genres = cluster["top_genres"].as_array().unwrap().len();
-    browser
-        .wait_for(
-            "the genre bubbles",
-            "document.querySelector('#bubbles svg')",
-        )
-        .await;
-    let bubbles = browser
-        .js(
-            "return document.querySelectorAll('#bubbles svg circle').length",
-            json!([]),
-        )
-        .await;
-    assert_eq!(bubbles, json!(genres), "one bubble per top genre");
+    browser.wait_for_some("#bubbles svg").await;
+    let bubbles = browser.count("#bubbles svg circle").await;
+    assert_eq!(bubbles, genres, "one bubble per top genre");
 
     // Play all: one player that steps through the queue.
     browser.click("#play-all").await;
     let first = browser.wait_for("the queue player", "document.querySelector('#queue-frame') && document.querySelector('#queue-frame').getAttribute('src')").await;
-    assert_eq!(
-        first,
-        json!(format!("https://open.spotify.com/embed/track/{}", want[0]))
-    );
+    assert_eq!(first, json!(embed_url(&want[0])));
     browser.click("#queue-next").await;
     let second = browser.wait_for("the queue to advance", &format!("document.querySelector('#queue-frame').getAttribute('src').endsWith('{}') && document.querySelector('#queue-frame').getAttribute('src')", want[1])).await;
-    assert_eq!(
-        second,
-        json!(format!("https://open.spotify.com/embed/track/{}", want[1]))
-    );
-    let playing = browser.js("return [document.querySelectorAll('#queue-player iframe').length, document.querySelector('.rec-item.playing').dataset.trackId, document.getElementById('queue-pos').textContent]", json!([])).await;
+    assert_eq!(second, json!(embed_url(&want[1])));
+    let playing = browser.eval("return [document.querySelectorAll('#queue-player iframe').length, document.querySelector('.rec-item.playing').dataset.trackId, document.getElementById('queue-pos').textContent]").await;
     assert_eq!(playing, json!([1, want[1], "(2 of 10)"]));
     browser.screenshot("application", 1280).await;
 
     // The original's random ten: every one from the same cluster, per the tracks table.
     browser.click("label[for=mode-random]").await;
     browser.wait_for("random recommendations", "document.getElementById('recs-explain').textContent.indexOf('random') >= 0 && document.querySelectorAll('#recs .rec-item').length > 0").await;
-    let random: Vec<String> = serde_json::from_value(browser.js("return Array.from(document.querySelectorAll('#recs .rec-item')).map(function (li) { return li.dataset.trackId; })", json!([])).await).unwrap();
-    let in_cluster: i64 = db()
-        .query_row(
-            "SELECT COUNT(*) FROM songAssignments_randomTable WHERE Assignments = ?1",
-            [expected_cluster],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let random: Vec<String> = serde_json::from_value(browser.eval("return Array.from(document.querySelectorAll('#recs .rec-item')).map(function (li) { return li.dataset.trackId; })").await).unwrap();
+    let in_cluster: i64 = db_value(
+        "SELECT COUNT(*) FROM songAssignments_randomTable WHERE Assignments = ?1",
+        expected_cluster,
+    );
     assert_eq!(random.len() as i64, in_cluster.min(10));
     for id in &random {
-        let c: i64 = db()
-            .query_row(
-                "SELECT Assignments FROM songAssignments_randomTable WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let c: i64 = db_value(
+            "SELECT Assignments FROM songAssignments_randomTable WHERE id = ?1",
+            id,
+        );
         assert_eq!(
             c, expected_cluster,
             "random recommendation {id} is from another cluster"
@@ -601,20 +637,11 @@ async fn check_application(app: &App, browser: &Browser) {
 
     // A phone: nothing wider than the screen.
     browser.resize(390, 844).await;
-    browser
-        .goto(&format!("{}application.html?id={expected_id}", app.base))
-        .await;
-    browser
-        .wait_for(
-            "recommendations on a phone",
-            "document.querySelectorAll('#recs .rec-item').length === 10",
-        )
-        .await;
+    let page = format!("application.html?id={expected_id}");
+    browser.goto(&app.url(&page)).await;
+    browser.wait_for_count("#recs .rec-item", 10).await;
     let overflow = browser
-        .js(
-            "return document.documentElement.scrollWidth - window.innerWidth",
-            json!([]),
-        )
+        .eval("return document.documentElement.scrollWidth - window.innerWidth")
         .await;
     assert!(
         overflow.as_i64().unwrap() <= 0,
@@ -626,144 +653,48 @@ async fn check_application(app: &App, browser: &Browser) {
 
 async fn check_charts(app: &App, browser: &Browser) {
     // scatter: one circle per genre the API returns.
-    let genres = app
-        .api("api/v1.0/top_51_genres")
-        .await
-        .as_array()
-        .unwrap()
-        .len();
-    browser.goto(&format!("{}scatter.html", app.base)).await;
-    browser
-        .wait_for(
-            "the scatter plot",
-            "document.querySelectorAll('#scatter circle.genre').length > 0",
-        )
-        .await;
-    assert_eq!(
-        browser
-            .js(
-                "return document.querySelectorAll('#scatter circle.genre').length",
-                json!([])
-            )
-            .await,
-        json!(genres)
-    );
-    // Changing an axis redraws with the same marks and a new r, computed here from the data.
-    browser.js("var s = document.getElementById('y-select'); s.value = 'acousticness'; s.dispatchEvent(new Event('change'));", json!([])).await;
     let rows = app.api("api/v1.0/top_51_genres").await;
-    let xs: Vec<f64> = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["energy"].as_f64().unwrap())
-        .collect();
-    let ys: Vec<f64> = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["acousticness"].as_f64().unwrap())
-        .collect();
-    let r = pearson(&xs, &ys);
-    let text = browser
-        .wait_for(
-            "the correlation",
-            "document.getElementById('correlation').textContent",
-        )
-        .await;
-    assert!(
-        text.as_str().unwrap().contains(&format!("{r:.3}")),
-        "{text} should show r = {r:.3}"
-    );
-    assert_eq!(
-        browser
-            .js(
-                "return document.querySelectorAll('#scatter circle.genre').length",
-                json!([])
-            )
-            .await,
-        json!(genres)
-    );
-    browser.screenshot("scatter", 1280).await;
-    assert_clean(browser, "scatter").await;
+    let rows = rows.as_array().unwrap();
+    browser.goto(&app.url("scatter.html")).await;
+    browser.wait_for_some("#scatter circle.genre").await;
+    assert_eq!(browser.count("#scatter circle.genre").await, rows.len());
+    // Changing an axis redraws with the same marks and a new r, computed here from the data.
+    browser.eval("var s = document.getElementById('y-select'); s.value = 'acousticness'; s.dispatchEvent(new Event('change'));").await;
+    let r = pearson(&column(rows, "energy"), &column(rows, "acousticness"));
+    assert_shows_correlation(browser, r).await;
+    assert_eq!(browser.count("#scatter circle.genre").await, rows.len());
+    finish_page(browser, "scatter").await;
 
     // multiLine: two series, each through every year.
     let years = app.api("api/v1.0/data_by_year").await;
     let years = years.as_array().unwrap();
-    browser.goto(&format!("{}multiLine.html", app.base)).await;
-    browser
-        .wait_for(
-            "the year chart",
-            "document.querySelectorAll('#lines path.series').length === 2",
-        )
-        .await;
-    let points = browser.js("return Array.from(document.querySelectorAll('#lines path.series')).map(function (p) { return p.getAttribute('d').split(/[ML]/).filter(Boolean).length; })", json!([])).await;
+    browser.goto(&app.url("multiLine.html")).await;
+    browser.wait_for_count("#lines path.series", 2).await;
+    let points = browser.eval("return Array.from(document.querySelectorAll('#lines path.series')).map(function (p) { return p.getAttribute('d').split(/[ML]/).filter(Boolean).length; })").await;
     assert_eq!(
         points,
         json!([years.len(), years.len()]),
         "each line has one point per year"
     );
-    let xs: Vec<f64> = years
-        .iter()
-        .map(|r| r["acousticness"].as_f64().unwrap())
-        .collect();
-    let ys: Vec<f64> = years
-        .iter()
-        .map(|r| r["energy"].as_f64().unwrap())
-        .collect();
-    let r = pearson(&xs, &ys);
-    let text = browser
-        .js(
-            "return document.getElementById('correlation').textContent",
-            json!([]),
-        )
-        .await;
-    assert!(
-        text.as_str().unwrap().contains(&format!("{r:.3}")),
-        "{text} should show r = {r:.3}"
-    );
-    browser.screenshot("multiLine", 1280).await;
-    assert_clean(browser, "multiLine").await;
+    let r = pearson(&column(years, "acousticness"), &column(years, "energy"));
+    assert_shows_correlation(browser, r).await;
+    finish_page(browser, "multiLine").await;
 
     // radar: two known artists (from the SQLite file) give two polygons over eight axes; an
     // unknown artist gives a message, not an error.
-    let names: Vec<String> = {
-        let conn = db();
-        let mut stmt = conn
-            .prepare("SELECT artists FROM Clean_Artists ORDER BY count DESC LIMIT 2")
-            .unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect()
-    };
-    let url = format!(
-        "{}radar.html?artist1={}&artist2={}",
-        app.base,
-        encode(&names[0]),
-        encode(&names[1])
-    );
-    browser.goto(&url).await;
-    browser
-        .wait_for(
-            "two radar polygons",
-            "document.querySelectorAll('#radar polygon.series').length === 2",
-        )
-        .await;
-    let vertices = browser
-        .js(
-            "return document.querySelectorAll('#radar circle.vertex').length",
-            json!([]),
-        )
-        .await;
-    assert_eq!(vertices, json!(16), "two series over eight axes");
-    let cards = browser.js("return [document.querySelector('#artist1-card h2').textContent, document.querySelector('#artist2-card h2').textContent]", json!([])).await;
+    let names: Vec<String> =
+        db_column("SELECT artists FROM Clean_Artists ORDER BY count DESC LIMIT 2");
+    let (first, second) = (encode(&names[0]), encode(&names[1]));
+    let page = format!("radar.html?artist1={first}&artist2={second}");
+    browser.goto(&app.url(&page)).await;
+    browser.wait_for_count("#radar polygon.series", 2).await;
+    let vertices = browser.count("#radar circle.vertex").await;
+    assert_eq!(vertices, 16, "two series over eight axes");
+    let cards = browser.eval("return [document.querySelector('#artist1-card h2').textContent, document.querySelector('#artist2-card h2').textContent]").await;
     assert_eq!(cards, json!(names));
     browser.screenshot("radar", 1280).await;
     browser
-        .js(
-            "document.getElementById('artist2-name').value = 'No Such Artist \"%/ 😀'",
-            json!([]),
-        )
+        .eval("document.getElementById('artist2-name').value = 'No Such Artist \"%/ 😀'")
         .await;
     browser.click("#artist-form button[type=submit]").await;
     let message = browser.wait_for("the unknown-artist message", "document.querySelector('#radar-status .alert') && document.querySelector('#radar-status .alert').textContent").await;
@@ -771,129 +702,49 @@ async fn check_charts(app: &App, browser: &Browser) {
         message.as_str().unwrap().contains("No Such Artist"),
         "{message}"
     );
-    assert_eq!(
-        browser
-            .js(
-                "return document.querySelectorAll('#radar polygon.series').length",
-                json!([])
-            )
-            .await,
-        json!(1)
-    );
+    assert_eq!(browser.count("#radar polygon.series").await, 1);
     browser.screenshot("radar-unknown", 1280).await;
-    assert_clean_except(
-        browser,
-        "radar",
-        Some("data_by_artist_clean/No%20Such%20Artist"),
-    )
-    .await;
+    let unknown = Some("data_by_artist_clean/No%20Such%20Artist");
+    assert_clean_except(browser, "radar", unknown).await;
 
     // method: one point per k of the elbow, one table row per cluster.
     let elbow = app.api("api/v3/elbow").await.as_array().unwrap().len();
     let clusters = app.api("api/v3/clusters").await;
     let clusters = clusters.as_array().unwrap();
-    browser.goto(&format!("{}method.html", app.base)).await;
-    browser.wait_for("the elbow curve", "document.querySelectorAll('#elbow circle.elbow-point').length > 0 && document.querySelectorAll('#centroid-table tr').length > 0").await;
-    assert_eq!(
-        browser
-            .js(
-                "return document.querySelectorAll('#elbow circle.elbow-point').length",
-                json!([])
-            )
-            .await,
-        json!(elbow)
-    );
-    assert_eq!(
-        browser
-            .js(
-                "return document.querySelectorAll('#centroid-table tr').length",
-                json!([])
-            )
-            .await,
-        json!(clusters.len())
-    );
-    let first_nearest = browser
-        .js(
-            "return document.querySelector('#centroid-table tr td:nth-child(4)').textContent",
-            json!([]),
-        )
-        .await;
+    browser.goto(&app.url("method.html")).await;
+    browser.wait_for_some("#elbow circle.elbow-point").await;
+    browser.wait_for_some("#centroid-table tr").await;
+    assert_eq!(browser.count("#elbow circle.elbow-point").await, elbow);
+    assert_eq!(browser.count("#centroid-table tr").await, clusters.len());
+    let first_nearest = browser.text("#centroid-table tr td:nth-child(4)").await;
     let c0 = clusters.iter().find(|c| c["cluster"] == 0).unwrap();
     assert_eq!(first_nearest, c0["nearest"][0]["name"]);
-    browser.screenshot("method", 1280).await;
-    assert_clean(browser, "method").await;
+    finish_page(browser, "method").await;
 
     // analysis: one bar per cluster; a chosen cluster's genres, nearest tracks and features.
     let pick = clusters[clusters.len() - 1]["cluster"].as_i64().unwrap();
     let detail = app.api(&format!("api/v3/clusters/{pick}")).await;
+    let listed = |key: &str| detail[key].as_array().unwrap().len();
     browser
-        .goto(&format!("{}analysis.html?cluster={pick}", app.base))
+        .goto(&app.url(&format!("analysis.html?cluster={pick}")))
         .await;
-    browser.wait_for("the cluster explorer", "document.querySelectorAll('#sizes rect.bar').length > 0 && document.querySelectorAll('#nearest tr').length > 0").await;
-    assert_eq!(
-        browser
-            .js(
-                "return document.querySelectorAll('#sizes rect.bar').length",
-                json!([])
-            )
-            .await,
-        json!(clusters.len())
-    );
-    assert_eq!(
-        browser
-            .js(
-                "return document.querySelectorAll('#nearest tr').length",
-                json!([])
-            )
-            .await,
-        json!(detail["nearest"].as_array().unwrap().len())
-    );
-    assert_eq!(
-        browser
-            .js(
-                "return document.querySelectorAll('#genres li').length",
-                json!([])
-            )
-            .await,
-        json!(detail["top_genres"].as_array().unwrap().len().min(10))
-    );
-    assert_eq!(
-        browser
-            .js(
-                "return document.querySelectorAll('#features rect.bar').length",
-                json!([])
-            )
-            .await,
-        json!(9)
-    );
-    let title = browser
-        .js(
-            "return document.getElementById('detail-title').textContent",
-            json!([]),
-        )
-        .await;
-    assert_eq!(
-        title,
-        json!(format!(
-            "Cluster {pick}: {}",
-            detail["label"].as_str().unwrap()
-        ))
-    );
+    browser.wait_for_some("#sizes rect.bar").await;
+    browser.wait_for_some("#nearest tr").await;
+    assert_eq!(browser.count("#sizes rect.bar").await, clusters.len());
+    assert_eq!(browser.count("#nearest tr").await, listed("nearest"));
+    let genres = listed("top_genres").min(10);
+    assert_eq!(browser.count("#genres li").await, genres);
+    assert_eq!(browser.count("#features rect.bar").await, 9);
+    let label = detail["label"].as_str().unwrap();
+    let title = browser.text("#detail-title").await;
+    assert_eq!(title, format!("Cluster {pick}: {label}"));
     browser.screenshot("analysis", 1280).await;
     browser.click("label[for=view-radar]").await;
-    browser
-        .wait_for(
-            "the feature radar",
-            "document.querySelectorAll('#features polygon.series').length === 2",
-        )
-        .await;
+    browser.wait_for_count("#features polygon.series", 2).await;
     // Keyboard: a focused bar opens its cluster with Enter.
     let other = clusters[0]["cluster"].as_i64().unwrap();
     browser
-        .js(
-            "document.querySelector('#sizes rect.bar').focus()",
-            json!([]),
-        )
+        .eval("document.querySelector('#sizes rect.bar').focus()")
         .await;
     browser.press("\u{E007}").await;
     browser.wait_for("cluster chosen by keyboard", &format!("document.getElementById('detail-title').textContent.indexOf('Cluster {other}:') === 0")).await;
@@ -914,28 +765,15 @@ async fn check_text_pages(app: &App, browser: &Browser) {
                 .count()
         })
         .sum();
-    browser.goto(&format!("{}data.html", app.base)).await;
-    browser
-        .wait_for(
-            "the API documentation",
-            "document.querySelectorAll('#api-docs article.endpoint').length > 0",
-        )
-        .await;
-    assert_eq!(
-        browser
-            .js(
-                "return document.querySelectorAll('#api-docs article.endpoint').length",
-                json!([])
-            )
-            .await,
-        json!(operations)
-    );
+    browser.goto(&app.url("data.html")).await;
+    browser.wait_for_some("#api-docs article.endpoint").await;
+    let documented = browser.count("#api-docs article.endpoint").await;
+    assert_eq!(documented, operations);
     // Try the artist route with its example: the answer appears on the page.
     let tried = browser
-        .js(
+        .eval(
             "var a = Array.from(document.querySelectorAll('#api-docs article.endpoint')).find(function (x) { return x.querySelector('code.path').textContent.indexOf('data_by_artist_clean') >= 0; });
              a.querySelector('details').open = true; a.querySelector('form button').click(); return a.id;",
-            json!([]),
         )
         .await;
     let tried = tried.as_str().unwrap();
@@ -944,25 +782,23 @@ async fn check_text_pages(app: &App, browser: &Browser) {
         out.as_str().unwrap().contains("\"artists\""),
         "try-it answer: {out}"
     );
-    browser.screenshot("data", 1280).await;
-    assert_clean(browser, "data").await;
+    finish_page(browser, "data").await;
 
     for page in ["index", "observations", "about"] {
-        browser.goto(&format!("{}{page}.html", app.base)).await;
+        browser.goto(&app.url(&format!("{page}.html"))).await;
         browser
             .wait_for(
                 page,
                 "document.readyState === 'complete' && document.querySelector('main h1')",
             )
             .await;
-        let current = browser.js("var a = document.querySelector('nav [aria-current=page]'); return a && a.getAttribute('href')", json!([])).await;
+        let current = browser.eval("var a = document.querySelector('nav [aria-current=page]'); return a && a.getAttribute('href')").await;
         assert_eq!(
             current,
             json!(format!("{page}.html")),
             "{page}: the nav marks the page"
         );
-        browser.screenshot(page, 1280).await;
-        assert_clean(browser, page).await;
+        finish_page(browser, page).await;
     }
     browser.goto(&app.base).await;
     browser
@@ -971,9 +807,7 @@ async fn check_text_pages(app: &App, browser: &Browser) {
             "document.documentElement.dataset.page === 'index'",
         )
         .await;
-    browser
-        .goto(&format!("{}no-such-page.html", app.base))
-        .await;
+    browser.goto(&app.url("no-such-page.html")).await;
     let h1 = browser
         .wait_for(
             "the 404 page",
@@ -1014,14 +848,25 @@ async fn shown_list(browser: &Browser, what: &str, cond: &str) -> (String, Vec<S
     (request, ids)
 }
 
+/// As [`shown_list`], and the list must be the API's own answer to the request the page made.
+async fn shown_api_list(
+    app: &App,
+    browser: &Browser,
+    what: &str,
+    cond: &str,
+) -> (String, Vec<String>) {
+    let (request, ids) = shown_list(browser, what, cond).await;
+    assert_eq!(ids, app.ids(&request).await, "{what}: {request}");
+    (request, ids)
+}
+
 /// The chips as (kind, id, shown name).
 async fn chips(browser: &Browser) -> Vec<(String, String, String)> {
     serde_json::from_value(
         browser
-            .js(
+            .eval(
                 "return Array.from(document.querySelectorAll('#seed-chips .seed-chip')).map(function (c) { \
                  return [c.dataset.kind, c.dataset.id, c.querySelector('.seed-name').textContent]; })",
-                json!([]),
             )
             .await,
     )
@@ -1032,10 +877,7 @@ async fn chips(browser: &Browser) -> Vec<(String, String, String)> {
 /// same script that finds it, so a re-rendered list cannot swap it).
 async fn add_seed(browser: &Browser, query: &str, kind: &str, id: &str) {
     browser
-        .js(
-            "var i = document.getElementById('song-input'); i.focus(); i.value = ''; i.dispatchEvent(new Event('input'));",
-            json!([]),
-        )
+        .eval("var i = document.getElementById('song-input'); i.focus(); i.value = ''; i.dispatchEvent(new Event('input'));")
         .await;
     browser.type_keys("#song-input", query).await;
     let pick = format!(
@@ -1058,12 +900,9 @@ async fn seed_where(
     keep: impl Fn(&[Value]) -> bool,
 ) -> String {
     for id in candidates {
-        let answer = app
-            .api(&format!("api/v3/recommendations?seed_tracks={id}&limit=10"))
-            .await;
         let mut details = Vec::new();
-        for t in ids_of(&answer) {
-            details.push(app.api(&format!("api/v3/tracks/{t}")).await);
+        for t in app.recommended(id).await {
+            details.push(app.track(&t).await);
         }
         if keep(&details) {
             return id.clone();
@@ -1076,16 +915,9 @@ async fn seed_where(
 }
 
 fn popular_tracks(sql_where: &str, n: usize) -> Vec<String> {
-    let conn = db();
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT id FROM tracks WHERE {sql_where} ORDER BY popularity DESC, id LIMIT {n}"
-        ))
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect()
+    db_column(&format!(
+        "SELECT id FROM tracks WHERE {sql_where} ORDER BY popularity DESC, id LIMIT {n}"
+    ))
 }
 
 /// Sets a control's value as a user would leave it, with the events a user's change fires.
@@ -1100,14 +932,17 @@ async fn set_control(browser: &Browser, css: &str, value: Value) {
         .await;
 }
 
+/// Only songs of `decade`, none explicit: the decade filter and hide-explicit set as a user would.
+async fn only_clean_songs_of(browser: &Browser, decade: i64) {
+    set_control(browser, "#decade", json!(decade.to_string())).await;
+    set_control(browser, "#hide-explicit", json!(true)).await;
+}
+
 /// Waits until every timer the page set with a delay shorter than 50 ms has run: a timer set
 /// later with a longer delay runs after them.
 async fn let_short_timers_run(browser: &Browser) {
     browser
-        .js(
-            "window.__mmTick = false; setTimeout(function () { window.__mmTick = true; }, 50);",
-            json!([]),
-        )
+        .eval("window.__mmTick = false; setTimeout(function () { window.__mmTick = true; }, 50);")
         .await;
     browser.wait_for("a 50 ms timer", "window.__mmTick").await;
 }
@@ -1116,12 +951,7 @@ async fn let_short_timers_run(browser: &Browser) {
 /// a message; a removed chip leaves the request and the address; an artist without a Spotify id
 /// is not offered.
 async fn check_seed_chips(app: &App, browser: &Browser) {
-    let genres: Vec<String> = serde_json::from_value(
-        app.api("api/v3/recommendations/available-genre-seeds")
-            .await["genres"]
-            .clone(),
-    )
-    .unwrap();
+    let genres = app.genres().await;
     assert!(genres.len() >= 4, "the API lists {} genres", genres.len());
     let picked = [
         genres[0].clone(),
@@ -1135,13 +965,7 @@ async fn check_seed_chips(app: &App, browser: &Browser) {
         "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1",
     );
 
-    browser.goto(&format!("{}application.html", app.base)).await;
-    browser
-        .wait_for(
-            "the seed box",
-            "document.activeElement && document.activeElement.id === 'song-input'",
-        )
-        .await;
+    open_application(app, browser).await;
     assert!(chips(browser).await.is_empty());
     add_seed(browser, &song_name, "track", &song_id).await;
     add_seed(browser, &artist_name, "artist", &artist_id).await;
@@ -1172,7 +996,8 @@ async fn check_seed_chips(app: &App, browser: &Browser) {
     assert_eq!(five[2].2, picked[0], "genre chip");
     // The request and the address name the five seeds.
     let genres_csv = picked[..3].join(",");
-    let (request, ids) = shown_list(
+    let (request, _) = shown_api_list(
+        app,
         browser,
         "the list for five seeds",
         &format!(
@@ -1183,13 +1008,8 @@ async fn check_seed_chips(app: &App, browser: &Browser) {
         ),
     )
     .await;
-    assert_eq!(
-        ids,
-        ids_of(&app.api(&request).await),
-        "the list is the API's answer to {request}"
-    );
     let address = browser
-        .js("var q = new URLSearchParams(location.search); return [q.get('seed_tracks'), q.get('seed_artists'), q.get('seed_genres')]", json!([]))
+        .eval("var q = new URLSearchParams(location.search); return [q.get('seed_tracks'), q.get('seed_artists'), q.get('seed_genres')]")
         .await;
     assert_eq!(address, json!([song_id, artist_id, genres_csv]));
 
@@ -1200,46 +1020,24 @@ async fn check_seed_chips(app: &App, browser: &Browser) {
         .await;
     assert!(message.as_str().unwrap().contains(&picked[3]), "{message}");
     assert_eq!(chips(browser).await, five, "a sixth seed was added");
-    assert_eq!(
-        browser
-            .js(
-                "return document.getElementById('recs').dataset.request",
-                json!([])
-            )
-            .await,
-        json!(request)
-    );
+    let still = browser
+        .eval("return document.getElementById('recs').dataset.request")
+        .await;
+    assert_eq!(still, json!(request));
 
     // Removing a genre: four chips, the request and the address without it; then a fifth fits.
     let remove = format!(
         "Array.from(document.querySelectorAll('#seed-chips .seed-chip')).find(function (c) {{ return c.dataset.id === {}; }}).querySelector('.seed-remove').click()",
         json!(picked[1])
     );
-    browser.js(&remove, json!([])).await;
+    browser.eval(&remove).await;
     let rest = format!("{},{}", picked[0], picked[2]);
-    shown_list(
-        browser,
-        "the list without the removed genre",
-        &format!("q.get('seed_genres') === {}", json!(rest)),
-    )
-    .await;
+    let without = format!("q.get('seed_genres') === {}", json!(rest));
+    shown_list(browser, "the list without the removed genre", &without).await;
     assert_eq!(chips(browser).await.len(), 4);
-    assert_eq!(
-        browser
-            .js(
-                "return new URLSearchParams(location.search).get('seed_genres')",
-                json!([])
-            )
-            .await,
-        json!(rest)
-    );
+    assert_eq!(address_param(browser, "seed_genres").await, json!(rest));
     add_seed(browser, &picked[3], "genre", &picked[3]).await;
-    browser
-        .wait_for(
-            "a fifth seed again",
-            "document.querySelectorAll('#seed-chips .seed-chip').length === 5",
-        )
-        .await;
+    browser.wait_for_count("#seed-chips .seed-chip", 5).await;
 
     // An artist the API knows by name only (no Spotify id) is not offered as a seed.
     let nameless: Option<String> = db()
@@ -1263,7 +1061,7 @@ async fn check_seed_chips(app: &App, browser: &Browser) {
             "search lists {name} as an artist without an id: {hits}"
         );
         browser
-            .js("var i = document.getElementById('song-input'); i.value = ''; i.dispatchEvent(new Event('input'));", json!([]))
+            .eval("var i = document.getElementById('song-input'); i.value = ''; i.dispatchEvent(new Event('input'));")
             .await;
         browser.type_keys("#song-input", &name).await;
         browser
@@ -1295,34 +1093,23 @@ async fn check_seed_chips(app: &App, browser: &Browser) {
 /// answer to it; unticking drops it.
 async fn check_targets(app: &App, browser: &Browser) {
     let seed = popular_tracks("1", 1).remove(0);
-    let energy = app.api(&format!("api/v3/tracks/{seed}")).await["features"]["energy"]
+    let energy = app.track(&seed).await["features"]["energy"]
         .as_f64()
         .unwrap();
     // A target far from the seed's own energy, so it must change the list.
     let target = if energy > 0.5 { 0.05 } else { 0.95 };
-    let plain = ids_of(
-        &app.api(&format!(
-            "api/v3/recommendations?seed_tracks={seed}&limit=10"
-        ))
-        .await,
-    );
+    let plain = app.recommended(&seed).await;
     let tuned_request =
         format!("api/v3/recommendations?seed_tracks={seed}&limit=10&target_energy={target}");
-    let tuned = ids_of(&app.api(&tuned_request).await);
+    let tuned = app.ids(&tuned_request).await;
     assert_ne!(
         plain, tuned,
         "the API gives the same list with target_energy={target}"
     );
 
-    browser
-        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
-        .await;
-    let (_, before) = shown_list(
-        browser,
-        "the list without targets",
-        "!q.has('target_energy')",
-    )
-    .await;
+    open_seeded(app, browser, &seed).await;
+    let untargeted = "!q.has('target_energy')";
+    let (_, before) = shown_list(browser, "the list without targets", untargeted).await;
     assert_eq!(before, plain);
     set_control(browser, "#target-energy", json!(target)).await;
     let (request, after) = shown_list(
@@ -1333,36 +1120,30 @@ async fn check_targets(app: &App, browser: &Browser) {
     .await;
     assert_eq!(after, tuned, "{request}");
     let ui = browser
-        .js("return [document.getElementById('use-energy').checked, document.getElementById('target-energy-out').textContent, new URLSearchParams(location.search).get('target_energy')]", json!([]))
+        .eval("return [document.getElementById('use-energy').checked, document.getElementById('target-energy-out').textContent, new URLSearchParams(location.search).get('target_energy')]")
         .await;
     assert_eq!(ui, json!([true, format!("{target}"), format!("{target}")]));
     // A second slider adds its own target; the first stays.
     set_control(browser, "#target-tempo", json!(90)).await;
-    let (request, ids) = shown_list(
+    let both = format!("q.get('target_energy') === '{target}' && q.get('target_tempo') === '90'");
+    shown_api_list(
+        app,
         browser,
         "the list with energy and tempo targets",
-        &format!("q.get('target_energy') === '{target}' && q.get('target_tempo') === '90'"),
+        &both,
     )
     .await;
-    assert_eq!(ids, ids_of(&app.api(&request).await), "{request}");
     // Unticking drops the target again.
     set_control(browser, "#use-energy", json!(false)).await;
-    let (request, ids) = shown_list(
+    let tempo_only = "!q.has('target_energy') && q.get('target_tempo') === '90'";
+    shown_api_list(
+        app,
         browser,
         "the list without the energy target",
-        "!q.has('target_energy') && q.get('target_tempo') === '90'",
+        tempo_only,
     )
     .await;
-    assert_eq!(ids, ids_of(&app.api(&request).await), "{request}");
-    assert_eq!(
-        browser
-            .js(
-                "return document.getElementById('target-energy-out').textContent",
-                json!([])
-            )
-            .await,
-        json!("any")
-    );
+    assert_eq!(browser.text("#target-energy-out").await, "any");
     assert_clean(browser, "application (targets)").await;
 }
 
@@ -1374,31 +1155,21 @@ async fn check_filters(app: &App, browser: &Browser) {
         ts.iter().any(|t| t["explicit"] == json!(true))
     })
     .await;
-    let seed_year = app.api(&format!("api/v3/tracks/{seed}")).await["year"]
-        .as_i64()
-        .unwrap();
+    let seed_year = app.track(&seed).await["year"].as_i64().unwrap();
     // A decade other than the seed's, so the filter must change the list.
     let decade = if seed_year >= 2000 { 1990 } else { 2010 };
 
-    browser
-        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
-        .await;
+    open_seeded(app, browser, &seed).await;
     shown_list(browser, "the plain list", "!q.has('min_year')").await;
-    set_control(browser, "#decade", json!(decade.to_string())).await;
-    set_control(browser, "#hide-explicit", json!(true)).await;
-    let (request, ids) = shown_list(
-        browser,
-        "the filtered list",
-        &format!("q.get('min_year') === '{decade}' && q.get('max_year') === '{}' && q.get('explicit') === 'false'", decade + 9),
-    )
-    .await;
-    assert_eq!(ids, ids_of(&app.api(&request).await), "{request}");
+    only_clean_songs_of(browser, decade).await;
+    let filtered = format!("q.get('min_year') === '{decade}' && q.get('max_year') === '{}' && q.get('explicit') === 'false'", decade + 9);
+    let (request, ids) = shown_api_list(app, browser, "the filtered list", &filtered).await;
     assert!(
         !ids.is_empty(),
         "no song of the {decade}s for {seed}: {request}"
     );
     for id in &ids {
-        let t = app.api(&format!("api/v3/tracks/{id}")).await;
+        let t = app.track(id).await;
         let year = t["year"].as_i64().unwrap();
         assert!(
             (decade..decade + 10).contains(&year),
@@ -1407,21 +1178,22 @@ async fn check_filters(app: &App, browser: &Browser) {
         assert_eq!(t["explicit"], json!(false), "{id} is explicit");
     }
     let address = browser
-        .js("var q = new URLSearchParams(location.search); return [q.get('decade'), q.get('explicit')]", json!([]))
+        .eval("var q = new URLSearchParams(location.search); return [q.get('decade'), q.get('explicit')]")
         .await;
     assert_eq!(address, json!([decade.to_string(), "false"]));
 
     // Hide-explicit alone: the seed's list without its explicit songs.
     set_control(browser, "#decade", json!("")).await;
-    let (request, ids) = shown_list(
+    let explicit_only = "!q.has('min_year') && q.get('explicit') === 'false'";
+    let (_, ids) = shown_api_list(
+        app,
         browser,
         "the list without explicit songs",
-        "!q.has('min_year') && q.get('explicit') === 'false'",
+        explicit_only,
     )
     .await;
-    assert_eq!(ids, ids_of(&app.api(&request).await), "{request}");
     for id in &ids {
-        let t = app.api(&format!("api/v3/tracks/{id}")).await;
+        let t = app.track(id).await;
         assert_eq!(t["explicit"], json!(false), "{id} is explicit");
     }
     browser.screenshot("application-filters", 1280).await;
@@ -1431,26 +1203,16 @@ async fn check_filters(app: &App, browser: &Browser) {
 /// Under each suggestion, the reason the API gave for it.
 async fn check_why(app: &App, browser: &Browser) {
     let seed = popular_tracks("1", 2).remove(1);
-    let genre = app
-        .api("api/v3/recommendations/available-genre-seeds")
-        .await["genres"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
-    browser
-        .goto(&format!(
-            "{}application.html?seed_tracks={seed}&seed_genres={}",
-            app.base,
-            encode(&genre)
-        ))
-        .await;
+    let genre = encode(&app.genres().await[0]);
+    let page = format!("application.html?seed_tracks={seed}&seed_genres={genre}");
+    browser.goto(&app.url(&page)).await;
     let (request, ids) = shown_list(browser, "the list", "q.get('seed_tracks')").await;
     let answer = app.api(&request).await;
     assert_eq!(ids, ids_of(&answer));
     assert!(!ids.is_empty());
     let shown: Vec<String> = serde_json::from_value(
         browser
-            .js("return Array.from(document.querySelectorAll('#recs .rec-item')).map(function (li) { var w = li.querySelector('.why'); return w ? w.textContent : ''; })", json!([]))
+            .eval("return Array.from(document.querySelectorAll('#recs .rec-item')).map(function (li) { var w = li.querySelector('.why'); return w ? w.textContent : ''; })")
             .await,
     )
     .unwrap();
@@ -1465,30 +1227,17 @@ async fn check_why(app: &App, browser: &Browser) {
 /// An error from the recommendations route (here a genre the API does not know, from a link)
 /// is shown with the API's own message.
 async fn check_api_error_shown(app: &App, browser: &Browser) {
-    let genre = "no such genre 😀";
-    let request = format!(
-        "api/v3/recommendations?seed_genres={}&limit=10",
-        encode(genre)
-    );
-    let response = app
-        .http
-        .get(format!("{}{request}", app.base))
-        .send()
-        .await
-        .unwrap();
+    let genre = encode("no such genre 😀");
+    let request = format!("api/v3/recommendations?seed_genres={genre}&limit=10");
+    let response = app.get(&request).await;
     assert_eq!(response.status(), 400, "{request}");
     let body: Value = response.json().await.unwrap();
     let message = body["error"]["message"]
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))
         .to_string();
-    browser
-        .goto(&format!(
-            "{}application.html?seed_genres={}",
-            app.base,
-            encode(genre)
-        ))
-        .await;
+    let page = format!("application.html?seed_genres={genre}");
+    browser.goto(&app.url(&page)).await;
     let shown = browser
         .wait_for(
             "the API's error",
@@ -1499,75 +1248,45 @@ async fn check_api_error_shown(app: &App, browser: &Browser) {
         shown,
         json!(format!("Could not get recommendations: {message}"))
     );
-    assert_clean_except(
-        browser,
-        "application (error)",
-        Some("api/v3/recommendations"),
-    )
-    .await;
+    let failed = Some("api/v3/recommendations");
+    assert_clean_except(browser, "application (error)", failed).await;
 }
 
 /// A click on a suggestion makes it the only seed (targets and filters stay); Back returns to
 /// the list before.
 async fn check_reseed(app: &App, browser: &Browser) {
     let seed = popular_tracks("1", 3).remove(2);
-    browser
-        .goto(&format!(
-            "{}application.html?seed_tracks={seed}&seed_genres={}&target_valence=0.8",
-            app.base,
-            encode(
-                app.api("api/v3/recommendations/available-genre-seeds")
-                    .await["genres"][1]
-                    .as_str()
-                    .unwrap()
-            )
-        ))
-        .await;
+    let genre = encode(&app.genres().await[1]);
+    let page =
+        format!("application.html?seed_tracks={seed}&seed_genres={genre}&target_valence=0.8");
+    browser.goto(&app.url(&page)).await;
     let (first_request, first) =
         shown_list(browser, "the first list", "q.get('seed_tracks')").await;
     assert!(first.len() >= 3);
     let pick = first[2].clone();
     browser.click("#rec-2 .rec-seed").await;
-    let (request, ids) = shown_list(
+    shown_api_list(
+        app,
         browser,
         "the list for the clicked song",
         &format!("q.get('seed_tracks') === {} && !q.has('seed_genres') && q.get('target_valence') === '0.8'", json!(pick)),
     )
     .await;
-    assert_eq!(ids, ids_of(&app.api(&request).await), "{request}");
     let now = chips(browser).await;
     assert_eq!(now.len(), 1);
     assert_eq!(
         (now[0].0.as_str(), now[0].1.as_str()),
         ("track", pick.as_str())
     );
-    let name = app.api(&format!("api/v3/tracks/{pick}")).await["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    browser
-        .wait_for(
-            "the new seed's card",
-            &format!(
-                "document.getElementById('track-title').textContent === {}",
-                json!(name)
-            ),
-        )
-        .await;
-    assert_eq!(
-        browser
-            .js(
-                "return new URLSearchParams(location.search).get('seed_tracks')",
-                json!([])
-            )
-            .await,
-        json!(pick)
+    let name = app.track(&pick).await["name"].as_str().unwrap().to_string();
+    let title = format!(
+        "document.getElementById('track-title').textContent === {}",
+        json!(name)
     );
+    browser.wait_for("the new seed's card", &title).await;
+    assert_eq!(address_param(browser, "seed_tracks").await, json!(pick));
     // Back: the previous seeds and list.
-    browser
-        .cmd(reqwest::Method::POST, "/back", Some(json!({})))
-        .await
-        .unwrap();
+    browser.post("/back", json!({})).await.unwrap();
     let (request, ids) = shown_list(
         browser,
         "the list before the click",
@@ -1585,22 +1304,13 @@ async fn check_reseed(app: &App, browser: &Browser) {
 /// Random mode: ten songs of the first song seed's cluster; "new draw" draws again.
 async fn check_new_draw(app: &App, browser: &Browser) {
     let seed = popular_tracks("1", 4).remove(3);
-    let cluster = app.api(&format!("api/v3/tracks/{seed}")).await["cluster"]
-        .as_i64()
-        .unwrap();
-    browser
-        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
-        .await;
+    let cluster = app.track(&seed).await["cluster"].as_i64().unwrap();
+    open_seeded(app, browser, &seed).await;
     shown_list(browser, "the nearest list", "q.get('seed_tracks')").await;
-    assert_eq!(
-        browser
-            .js(
-                "return document.getElementById('new-draw').hidden",
-                json!([])
-            )
-            .await,
-        json!(true)
-    );
+    let hidden = browser
+        .eval("return document.getElementById('new-draw').hidden")
+        .await;
+    assert_eq!(hidden, json!(true));
     browser.click("label[for=mode-random]").await;
     let draw = browser
         .wait_for("a random draw", "document.getElementById('recs').dataset.request && document.getElementById('recs').dataset.request.indexOf('Random_Song_Assignments') >= 0 && +document.getElementById('recs').dataset.draw")
@@ -1612,7 +1322,7 @@ async fn check_new_draw(app: &App, browser: &Browser) {
         format!("api/v2.1/Random_Song_Assignments/{cluster}")
     );
     let state = browser
-        .js("return [document.getElementById('new-draw').hidden, document.getElementById('targets').disabled, new URLSearchParams(location.search).get('mode')]", json!([]))
+        .eval("return [document.getElementById('new-draw').hidden, document.getElementById('targets').disabled, new URLSearchParams(location.search).get('mode')]")
         .await;
     assert_eq!(state, json!([false, true, "random"]));
     browser.click("#new-draw").await;
@@ -1626,9 +1336,7 @@ async fn check_new_draw(app: &App, browser: &Browser) {
         "a new draw from cluster {cluster} gave the same ten songs"
     );
     for id in first.iter().chain(&second) {
-        let c = app.api(&format!("api/v3/tracks/{id}")).await["cluster"]
-            .as_i64()
-            .unwrap();
+        let c = app.track(id).await["cluster"].as_i64().unwrap();
         assert_eq!(c, cluster, "random song {id} is from cluster {c}");
     }
     assert_clean(browser, "application (new draw)").await;
@@ -1643,44 +1351,23 @@ async fn check_url_round_trip(app: &App, browser: &Browser) {
     let (artist_name, artist_id): (String, String) = db_row(
         "SELECT name, spotify_id FROM artists WHERE spotify_id IS NOT NULL AND tracks > 0 ORDER BY tracks DESC, name LIMIT 1 OFFSET 1",
     );
-    let genre = app
-        .api("api/v3/recommendations/available-genre-seeds")
-        .await["genres"][2]
-        .as_str()
-        .unwrap()
-        .to_string();
-    browser.goto(&format!("{}application.html", app.base)).await;
-    browser
-        .wait_for(
-            "the seed box",
-            "document.activeElement && document.activeElement.id === 'song-input'",
-        )
-        .await;
+    let genre = app.genres().await[2].clone();
+    open_application(app, browser).await;
     add_seed(browser, &song_name, "track", &song_id).await;
     add_seed(browser, &artist_name, "artist", &artist_id).await;
     add_seed(browser, &genre, "genre", &genre).await;
     set_control(browser, "#target-danceability", json!(0.7)).await;
     let decade = year / 10 * 10;
-    set_control(browser, "#decade", json!(decade.to_string())).await;
-    set_control(browser, "#hide-explicit", json!(true)).await;
-    let (request, ids) = shown_list(
-        browser,
-        "the tuned list",
-        &format!("q.get('seed_genres') === {} && q.get('target_danceability') === '0.7' && q.get('min_year') === '{decade}' && q.get('explicit') === 'false'", json!(genre)),
-    )
-    .await;
+    only_clean_songs_of(browser, decade).await;
+    let tuned = format!("q.get('seed_genres') === {} && q.get('target_danceability') === '0.7' && q.get('min_year') === '{decade}' && q.get('explicit') === 'false'", json!(genre));
+    let (request, ids) = shown_api_list(app, browser, "the tuned list", &tuned).await;
     assert!(!ids.is_empty(), "{request} is empty");
-    assert_eq!(ids, ids_of(&app.api(&request).await));
-    let url = browser
-        .js("return location.href", json!([]))
-        .await
-        .as_str()
-        .unwrap()
-        .to_string();
+    let url = browser.eval("return location.href").await;
+    let url = url.as_str().unwrap().to_string();
     let before_chips = chips(browser).await;
     let controls = "return [document.getElementById('use-danceability').checked, document.getElementById('target-danceability').value, \
                     document.getElementById('decade').value, document.getElementById('hide-explicit').checked, document.getElementById('mode-nearest').checked]";
-    let before_controls = browser.js(controls, json!([])).await;
+    let before_controls = browser.eval(controls).await;
     assert_eq!(
         before_controls,
         json!([true, "0.7", decade.to_string(), true, true])
@@ -1696,11 +1383,7 @@ async fn check_url_round_trip(app: &App, browser: &Browser) {
         .wait_for("the song chip's name", "Array.from(document.querySelectorAll('#seed-chips .seed-name')).every(function (n) { return n.textContent !== '…'; })")
         .await;
     assert_eq!(chips(browser).await, before_chips, "{url}");
-    assert_eq!(
-        browser.js(controls, json!([])).await,
-        before_controls,
-        "{url}"
-    );
+    assert_eq!(browser.eval(controls).await, before_controls, "{url}");
     assert_clean(browser, "application (address)").await;
 }
 
@@ -1742,65 +1425,52 @@ async fn check_queue_moves_on_at_track_end(app: &App, browser: &Browser) {
         .wait_for("the queue on the iFrame API", &format!("document.getElementById('queue').dataset.advance === 'api' && document.getElementById('stub-player') && document.getElementById('stub-player').dataset.uri === 'spotify:track:{}'", want[0]))
         .await;
     let uri = |i: usize| format!("spotify:track:{}", want[i]);
-    let pos = "return document.getElementById('queue-pos').textContent";
+    let pos = |k: usize| json!(format!("({k} of {})", want.len()));
     let_short_timers_run(browser).await;
-    assert_eq!(
-        browser.js(pos, json!([])).await,
-        json!(format!("(1 of {})", want.len()))
-    );
+    assert_eq!(json!(browser.text("#queue-pos").await), pos(1));
     // Playing, then halfway: still the first track.
     let mid = browser
-        .js(
+        .eval(
             "__stub.emit({position: 0, duration: 30000, isPaused: false, isBuffering: false}); \
              __stub.emit({position: 15000, duration: 30000, isPaused: false, isBuffering: false}); \
              return document.getElementById('queue-pos').textContent",
-            json!([]),
         )
         .await;
-    assert_eq!(mid, json!(format!("(1 of {})", want.len())));
+    assert_eq!(mid, pos(1));
     // The end: the second track, in the same player.
     let end = browser
-        .js(
+        .eval(
             "__stub.emit({position: 30000, duration: 30000, isPaused: true, isBuffering: false}); \
              return [document.getElementById('queue-pos').textContent, document.getElementById('stub-player').dataset.uri, document.querySelector('.rec-item.playing').dataset.trackId]",
-            json!([]),
         )
         .await;
-    assert_eq!(
-        end,
-        json!([format!("(2 of {})", want.len()), uri(1), want[1]])
-    );
+    assert_eq!(end, json!([pos(2), uri(1), want[1]]));
     // A late end of the first track (before the second was seen playing) does not skip the second.
     let stale = browser
-        .js("__stub.emit({position: 30000, duration: 30000, isPaused: true, isBuffering: false}); return document.getElementById('queue-pos').textContent", json!([]))
+        .eval("__stub.emit({position: 30000, duration: 30000, isPaused: true, isBuffering: false}); return document.getElementById('queue-pos').textContent")
         .await;
-    assert_eq!(stale, json!(format!("(2 of {})", want.len())));
+    assert_eq!(stale, pos(2));
     // The second plays to its end (a player that pauses back at 0): the third.
     let third = browser
-        .js(
+        .eval(
             "__stub.emit({position: 0, duration: 29000, isPaused: false, isBuffering: false}); \
              __stub.emit({position: 28000, duration: 29000, isPaused: false, isBuffering: false}); \
              __stub.emit({position: 0, duration: 29000, isPaused: true, isBuffering: false}); \
              return [document.getElementById('queue-pos').textContent, document.getElementById('stub-player').dataset.uri]",
-            json!([]),
         )
         .await;
-    assert_eq!(third, json!([format!("(3 of {})", want.len()), uri(2)]));
-    let calls = browser.js("return __stub.calls", json!([])).await;
-    let creates = calls
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c[0] == "createController")
-        .count();
-    assert_eq!(creates, 1, "one player for the whole queue: {calls}");
-    let loads: Vec<Value> = calls
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c[0] == "loadUri")
-        .map(|c| c[1].clone())
-        .collect();
+    assert_eq!(third, json!([pos(3), uri(2)]));
+    let calls = browser.eval("return __stub.calls").await;
+    let of = |name: &str| -> Vec<Value> {
+        let calls = calls.as_array().unwrap().iter();
+        calls.filter(|c| c[0] == name).cloned().collect()
+    };
+    assert_eq!(
+        of("createController").len(),
+        1,
+        "one player for the whole queue: {calls}"
+    );
+    let loads: Vec<Value> = of("loadUri").iter().map(|c| c[1].clone()).collect();
     assert_eq!(
         loads,
         [json!(uri(0)), json!(uri(1)), json!(uri(2))],
@@ -1809,13 +1479,12 @@ async fn check_queue_moves_on_at_track_end(app: &App, browser: &Browser) {
     // With "move on" off, the end of a track does not move the queue.
     set_control(browser, "#queue-auto", json!(false)).await;
     let held = browser
-        .js(
+        .eval(
             "__stub.emit({position: 0, duration: 30000, isPaused: false}); __stub.emit({position: 30000, duration: 30000, isPaused: true}); \
              return document.getElementById('queue-pos').textContent",
-            json!([]),
         )
         .await;
-    assert_eq!(held, json!(format!("(3 of {})", want.len())));
+    assert_eq!(held, pos(3));
     browser
         .cdp(
             "Page.removeScriptToEvaluateOnNewDocument",
@@ -1828,9 +1497,7 @@ async fn check_queue_moves_on_at_track_end(app: &App, browser: &Browser) {
 /// The application page with `seed` as its song seed: once its list is shown, the queue's
 /// preview length is set to `preview_ms` and "play all" clicked. The list's track ids.
 async fn play_all(app: &App, browser: &Browser, seed: &str, preview_ms: u32) -> Vec<String> {
-    browser
-        .goto(&format!("{}application.html?seed_tracks={seed}", app.base))
-        .await;
+    open_seeded(app, browser, seed).await;
     let (_, want) = shown_list(browser, "the list", "q.get('seed_tracks')").await;
     browser
         .js(
@@ -1852,10 +1519,7 @@ async fn check_queue_timer_fallback(app: &App, browser: &Browser) {
     let first = browser
         .wait_for("the queue on the timer", "document.getElementById('queue').dataset.advance === 'timer' && document.getElementById('queue-frame') && document.getElementById('queue-frame').getAttribute('src')")
         .await;
-    assert_eq!(
-        first,
-        json!(format!("https://open.spotify.com/embed/track/{}", want[0]))
-    );
+    assert_eq!(first, json!(embed_url(&want[0])));
     // The timer moved it on: a later track, shown in the player and marked in the list.
     let moved = browser
         .wait_for(
@@ -1877,20 +1541,10 @@ async fn check_queue_timer_fallback(app: &App, browser: &Browser) {
         .parse()
         .unwrap_or_else(|_| panic!("queue position {pos:?}"));
     assert!(k >= 2, "{pos}");
-    assert_eq!(
-        src,
-        format!("https://open.spotify.com/embed/track/{}", want[k - 1])
-    );
+    assert_eq!(src, embed_url(&want[k - 1]));
     assert_eq!(playing, want[k - 1]);
-    assert_eq!(
-        browser
-            .js(
-                "return document.getElementById('queue-auto-label').textContent",
-                json!([])
-            )
-            .await,
-        json!("Move on after each 30-second preview")
-    );
+    let label = browser.text("#queue-auto-label").await;
+    assert_eq!(label, "Move on after each 30-second preview");
     assert_clean(browser, "application (queue, timer)").await;
 }
 

@@ -142,6 +142,48 @@ pub fn sample_writer(
     options
 }
 
+/// [`sample_writer`] for a backend that faults on purpose: up to 30 retries, backing off from
+/// `base_backoff` to `max_backoff`, so the run outlasts the faults and lands every item.
+pub fn patient_sample_writer(
+    endpoint: &str,
+    tables: &music_dynamo::TableNames,
+    base_backoff: Duration,
+    max_backoff: Duration,
+) -> music_scripts::dynamo_writer::WriterOptions {
+    let mut options = sample_writer(endpoint, tables);
+    options.base_backoff = base_backoff;
+    options.max_backoff = max_backoff;
+    options.max_retries = 30;
+    options
+}
+
+/// Tables named with `prefix`, seeded with the [`sample_dir`] at `endpoint` by the batch writer
+/// (a failed seeding fails the test): where a test reads DynamoDB, not where it tests the writer.
+pub async fn seed_sample(endpoint: &str, prefix: &str) -> music_dynamo::TableNames {
+    let tables = music_dynamo::TableNames::default().prefixed(prefix);
+    music_scripts::dynamo_writer::run(&sample_writer(endpoint, &tables))
+        .await
+        .unwrap_or_else(|e| panic!("seeding the {prefix} tables: {e:#}"));
+    tables
+}
+
+/// v2 reading `tables` at `endpoint` (draws seeded with `seed`), with the shared layers, served
+/// over real HTTP.
+pub async fn serve_v2_on(
+    endpoint: &str,
+    tables: music_dynamo::TableNames,
+    seed: Option<u64>,
+) -> TestServer {
+    let state = music_v2::AppState::dynamodb_with(music_v2::DynamoConfig {
+        endpoint_url: Some(endpoint.to_string()),
+        tables,
+        seed,
+        ..Default::default()
+    })
+    .await;
+    serve(music_http::finish(music_v2::router(state))).await
+}
+
 pub struct Dynalite {
     child: Child,
     pub endpoint: String,
