@@ -158,21 +158,15 @@ impl Neighbours {
             at += len;
             s
         };
-        let packed: Vec<f32> = bytemuck::pod_collect_to_vec(take(sizes[0]));
-        let order: Vec<u32> = bytemuck::pod_collect_to_vec(take(sizes[1]));
-        let group: Vec<u32> = bytemuck::pod_collect_to_vec(take(sizes[2]));
-        let runs: Vec<u32> = bytemuck::pod_collect_to_vec(take(sizes[3]));
-        let year: Vec<u16> = bytemuck::pod_collect_to_vec(take(sizes[4]));
-        let popularity = take(sizes[5]).to_vec();
-        let cluster = take(sizes[6]).to_vec();
+        // Fields in the blob's layout order: a struct literal evaluates them as written.
         let nb = Neighbours {
-            cluster,
-            group,
-            year,
-            popularity,
-            order,
-            packed,
-            runs,
+            packed: bytemuck::pod_collect_to_vec(take(sizes[0])),
+            order: bytemuck::pod_collect_to_vec(take(sizes[1])),
+            group: bytemuck::pod_collect_to_vec(take(sizes[2])),
+            runs: bytemuck::pod_collect_to_vec(take(sizes[3])),
+            year: bytemuck::pod_collect_to_vec(take(sizes[4])),
+            popularity: take(sizes[5]).to_vec(),
+            cluster: take(sizes[6]).to_vec(),
         };
         nb.check()?;
         Ok(nb)

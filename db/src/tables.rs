@@ -9,67 +9,72 @@ use serde::{Deserialize, Serialize};
 use crate::json::Json;
 use crate::table;
 
-table! {
+/// A [`table!`] of the original's averaged features: its own columns, then the averages its CSVs
+/// share (`danceability` to `popularity`, in the CSVs' order), then its own again. Declared once
+/// here, so the four tables of averages cannot list them differently.
+macro_rules! means_table {
+    (
+        $(#[$meta:meta])*
+        pub struct $row:ident in $table:literal {
+            $($before:tt)*
+        } then {
+            $($after:tt)*
+        }
+    ) => {
+        table! {
+            $(#[$meta])*
+            pub struct $row in $table {
+                $($before)*
+                danceability: Option<f64> = "REAL",
+                duration_ms: Option<f64> = "REAL",
+                energy: Option<f64> = "REAL",
+                instrumentalness: Option<f64> = "REAL",
+                liveness: Option<f64> = "REAL",
+                loudness: Option<f64> = "REAL",
+                speechiness: Option<f64> = "REAL",
+                tempo: Option<f64> = "REAL",
+                valence: Option<f64> = "REAL",
+                popularity: Option<f64> = "REAL",
+                $($after)*
+            }
+        }
+    };
+}
+
+means_table! {
     /// Mean audio features per release year (`data_by_year.csv`), the v1 `data_by_year` table.
     pub struct YearRow in "data_by_year" {
         year: i64 = "INTEGER PRIMARY KEY",
         acousticness: Option<f64> = "REAL",
-        danceability: Option<f64> = "REAL",
-        duration_ms: Option<f64> = "REAL",
-        energy: Option<f64> = "REAL",
-        instrumentalness: Option<f64> = "REAL",
-        liveness: Option<f64> = "REAL",
-        loudness: Option<f64> = "REAL",
-        speechiness: Option<f64> = "REAL",
-        tempo: Option<f64> = "REAL",
-        valence: Option<f64> = "REAL",
-        popularity: Option<f64> = "REAL",
+    } then {
         key: Option<i64> = "INTEGER",
         mode: Option<i64> = "INTEGER",
     }
 }
 
-table! {
+means_table! {
     /// The 51 genres of `top_51_genres.csv`, the v1 `top_51_genres` table, in file order.
     pub struct TopGenreRow in "top_51_genres" {
         mode: Option<i64> = "INTEGER",
         genres: String = "TEXT PRIMARY KEY",
         acousticness: Option<f64> = "REAL",
-        danceability: Option<f64> = "REAL",
-        duration_ms: Option<f64> = "REAL",
-        energy: Option<f64> = "REAL",
-        instrumentalness: Option<f64> = "REAL",
-        liveness: Option<f64> = "REAL",
-        loudness: Option<f64> = "REAL",
-        speechiness: Option<f64> = "REAL",
-        tempo: Option<f64> = "REAL",
-        valence: Option<f64> = "REAL",
-        popularity: Option<f64> = "REAL",
+    } then {
         key: Option<i64> = "INTEGER",
     }
 }
 
-table! {
+means_table! {
     /// Mean features per genre (`data_by_genres.csv`, 3,232 genres).
     pub struct GenreMeansRow in "data_by_genres" {
         genres: String = "TEXT PRIMARY KEY",
         acousticness: Option<f64> = "REAL",
-        danceability: Option<f64> = "REAL",
-        duration_ms: Option<f64> = "REAL",
-        energy: Option<f64> = "REAL",
-        instrumentalness: Option<f64> = "REAL",
-        liveness: Option<f64> = "REAL",
-        loudness: Option<f64> = "REAL",
-        speechiness: Option<f64> = "REAL",
-        tempo: Option<f64> = "REAL",
-        valence: Option<f64> = "REAL",
-        popularity: Option<f64> = "REAL",
+    } then {
         key: Option<i64> = "INTEGER",
         mode: Option<i64> = "INTEGER",
     }
 }
 
-table! {
+means_table! {
     /// One artist's mean features, as the original's notebook derived `Clean_Artists` from the
     /// artist table (tempo and popularity rounded to 2 places, `duration_s`, `duration_min`,
     /// `loudness_scale`). Rows are the union of both artist tables by name.
@@ -78,16 +83,7 @@ table! {
         count: Option<i64> = "INTEGER",
         acousticness: Option<f64> = "REAL",
         artists: String = "TEXT NOT NULL",
-        danceability: Option<f64> = "REAL",
-        duration_ms: Option<f64> = "REAL",
-        energy: Option<f64> = "REAL",
-        instrumentalness: Option<f64> = "REAL",
-        liveness: Option<f64> = "REAL",
-        loudness: Option<f64> = "REAL",
-        speechiness: Option<f64> = "REAL",
-        tempo: Option<f64> = "REAL",
-        valence: Option<f64> = "REAL",
-        popularity: Option<f64> = "REAL",
+    } then {
         key: Option<i64> = "INTEGER",
         duration_s: Option<f64> = "REAL",
         duration_min: Option<f64> = "REAL",
@@ -98,27 +94,12 @@ table! {
 }
 
 impl CleanArtistRow {
-    /// The columns the API shows (every column but the hidden `artists_folded`), in the original's order.
-    pub const PUBLIC: &'static [&'static str] = &[
-        "mode",
-        "count",
-        "acousticness",
-        "artists",
-        "danceability",
-        "duration_ms",
-        "energy",
-        "instrumentalness",
-        "liveness",
-        "loudness",
-        "speechiness",
-        "tempo",
-        "valence",
-        "popularity",
-        "key",
-        "duration_s",
-        "duration_min",
-        "loudness_scale",
-    ];
+    /// The columns the API shows, in the original's order: every column but the hidden
+    /// `artists_folded`, which the declaration puts last so that this can be read off it.
+    pub const PUBLIC: &'static [&'static str] = match Self::COLUMNS.split_last() {
+        Some((_artists_folded, public)) => public,
+        None => &[],
+    };
 }
 
 table! {

@@ -140,14 +140,15 @@ struct TrackColumns {
     numeric: [usize; 13],
 }
 
-const NUMERIC: [&str; 13] = [
-    "popularity",
-    "duration_ms",
-    "key",
-    "mode",
+/// Spotify's audio features of a track, in the order of the 2021 table's columns (and of
+/// Spotify's own audio-features object). Every table or file that carries them takes their names
+/// from here, so the lists cannot drift apart.
+pub const AUDIO_FEATURES: [&str; 11] = [
     "danceability",
     "energy",
+    "key",
     "loudness",
+    "mode",
     "speechiness",
     "acousticness",
     "instrumentalness",
@@ -155,6 +156,31 @@ const NUMERIC: [&str; 13] = [
     "valence",
     "tempo",
 ];
+
+/// [`AUDIO_FEATURES`] between the columns a table puts before and after them, as one array; a
+/// length `N` that does not add up fails the build (or, called at run time, panics).
+pub const fn around_audio_features<const N: usize>(
+    before: &[&'static str],
+    after: &[&'static str],
+) -> [&'static str; N] {
+    let middle = before.len() + AUDIO_FEATURES.len();
+    assert!(middle + after.len() == N, "N must count every column");
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < before.len() {
+            before[i]
+        } else if i < middle {
+            AUDIO_FEATURES[i - before.len()]
+        } else {
+            after[i - middle]
+        };
+        i += 1;
+    }
+    out
+}
+
+const NUMERIC: [&str; 13] = around_audio_features(&["popularity", "duration_ms"], &[]);
 
 impl TrackColumns {
     fn new(path: &Path, headers: &csv::StringRecord) -> Result<TrackColumns, ModelError> {
@@ -232,11 +258,11 @@ impl TrackColumns {
             popularity: v[0],
             explicit: flag(self.explicit.and_then(get)),
             duration_ms: v[1],
-            key: v[2] as i32,
-            mode: v[3] as i32,
-            danceability: v[4],
-            energy: v[5],
-            loudness: v[6],
+            danceability: v[2],
+            energy: v[3],
+            key: v[4] as i32,
+            loudness: v[5],
+            mode: v[6] as i32,
             speechiness: v[7],
             acousticness: v[8],
             instrumentalness: v[9],

@@ -610,34 +610,21 @@ mod tests {
             rows.extend_from_slice(&[0.0, 9.0 - j]);
         }
         let data = Array2::from_shape_vec((900, 2), rows).unwrap();
-        let full = fit(
-            &data,
-            3,
-            &KMeansConfig {
-                sample: 0,
-                ..KMeansConfig::default()
-            },
-        )
-        .unwrap();
-        let sampled = fit(
-            &data,
-            3,
-            &KMeansConfig {
-                sample: 60,
-                ..KMeansConfig::default()
-            },
-        )
-        .unwrap();
+        let fit_sampling = |sample| {
+            fit(
+                &data,
+                3,
+                &KMeansConfig {
+                    sample,
+                    ..KMeansConfig::default()
+                },
+            )
+            .unwrap()
+        };
+        let full = fit_sampling(0);
+        let sampled = fit_sampling(60);
         assert!((full.inertia - sampled.inertia).abs() <= 1e-9 * full.inertia.max(1.0));
-        let again = fit(
-            &data,
-            3,
-            &KMeansConfig {
-                sample: 60,
-                ..KMeansConfig::default()
-            },
-        )
-        .unwrap();
+        let again = fit_sampling(60);
         assert_eq!(sampled.assignments, again.assignments);
         let idx = sample_rows(1000, 100, 3);
         assert_eq!(idx.len(), 100);

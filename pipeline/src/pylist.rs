@@ -110,32 +110,20 @@ mod tests {
 
     #[test]
     fn parses_awkward_names() {
-        assert_eq!(
-            parse_str_list("['Fleetwood Mac']").unwrap(),
-            vec!["Fleetwood Mac"]
-        );
-        assert_eq!(
-            parse_str_list("[\"The B-52's\"]").unwrap(),
-            vec!["The B-52's"]
-        );
-        assert_eq!(
-            parse_str_list("['\"Weird Al\" Yankovic']").unwrap(),
-            vec!["\"Weird Al\" Yankovic"]
-        );
-        assert_eq!(
-            parse_str_list("['Beyoncé', 'JAY-Z']").unwrap(),
-            vec!["Beyoncé", "JAY-Z"]
-        );
-        assert_eq!(
-            parse_str_list("['Tyler, The Creator']").unwrap(),
-            vec!["Tyler, The Creator"]
-        );
-        assert_eq!(
-            parse_str_list("['It\\'s \"both\"']").unwrap(),
-            vec!["It's \"both\""]
-        );
-        assert_eq!(parse_str_list("[]").unwrap(), Vec::<String>::new());
-        assert_eq!(parse_str_list(" [ 'a' ,'b' ] ").unwrap(), vec!["a", "b"]);
+        let cases: [(&str, &[&str]); 8] = [
+            ("['Fleetwood Mac']", &["Fleetwood Mac"]),
+            ("[\"The B-52's\"]", &["The B-52's"]),
+            ("['\"Weird Al\" Yankovic']", &["\"Weird Al\" Yankovic"]),
+            ("['Beyoncé', 'JAY-Z']", &["Beyoncé", "JAY-Z"]),
+            ("['Tyler, The Creator']", &["Tyler, The Creator"]),
+            ("['It\\'s \"both\"']", &["It's \"both\""]),
+            ("[]", &[]),
+            (" [ 'a' ,'b' ] ", &["a", "b"]),
+        ];
+        for (literal, names) in cases {
+            let parsed = parse_str_list(literal).unwrap_or_else(|e| panic!("{literal:?}: {e}"));
+            assert_eq!(parsed, names, "{literal:?}");
+        }
     }
 
     #[test]

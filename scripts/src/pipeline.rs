@@ -493,25 +493,15 @@ fn read_reference(path: &Path) -> Result<Array2<f64>> {
 }
 
 /// Every numeric column averaged per cluster, for the `clusters` table.
-const MEAN_COLUMNS: [&str; 17] = [
-    "popularity",
-    "duration_ms",
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "loudness_scale",
-    "tempo_scale",
-    "duration_scale",
-    "popularity_scale",
-];
+const MEAN_COLUMNS: [&str; 17] = music_pipeline::kaggle::around_audio_features(
+    &["popularity", "duration_ms"],
+    &[
+        "loudness_scale",
+        "tempo_scale",
+        "duration_scale",
+        "popularity_scale",
+    ],
+);
 
 fn mean_values(r: &Row) -> [f64; 17] {
     let t = &r.clean.track;

@@ -65,81 +65,52 @@ impl Csv {
     }
 }
 
-fn years(raw: &Path) -> Result<Vec<YearRow>> {
-    let csv = Csv::read(&raw.join("data_by_year.csv"))?;
-    csv.records
-        .iter()
-        .map(|r| {
-            Ok(YearRow {
-                year: csv
-                    .int(r, "year")
-                    .context("data_by_year: a year is missing")?,
-                acousticness: csv.num(r, "acousticness"),
-                danceability: csv.num(r, "danceability"),
-                duration_ms: csv.num(r, "duration_ms"),
-                energy: csv.num(r, "energy"),
-                instrumentalness: csv.num(r, "instrumentalness"),
-                liveness: csv.num(r, "liveness"),
-                loudness: csv.num(r, "loudness"),
-                speechiness: csv.num(r, "speechiness"),
-                tempo: csv.num(r, "tempo"),
-                valence: csv.num(r, "valence"),
-                popularity: csv.num(r, "popularity"),
-                key: csv.int(r, "key"),
-                mode: csv.int(r, "mode"),
+/// The rows of one of the original's tables of averages, read from its CSV: the averages every
+/// such table has, each from the CSV column of its own name, and the row's own columns, which the
+/// closure-like tail reads from the `Csv` and record it names.
+macro_rules! means_rows {
+    ($path:expr, |$csv:ident, $r:ident| $row:ident { $($own:tt)* }) => {
+        means_rows!(@ $path, $csv, $r, $row { $($own)* } num [
+            acousticness, danceability, duration_ms, energy, instrumentalness, liveness, loudness,
+            speechiness, tempo, valence, popularity
+        ] int [key, mode])
+    };
+    (@ $path:expr, $csv:ident, $r:ident, $row:ident { $($own:tt)* }
+        num [$($n:ident),*] int [$($i:ident),*]) => {
+        csv_rows(&$path, |$csv, $r| {
+            Ok($row {
+                $($n: $csv.num($r, stringify!($n)),)*
+                $($i: $csv.int($r, stringify!($i)),)*
+                $($own)*
             })
         })
-        .collect()
+    };
+}
+
+/// Every record of a reference CSV, as rows.
+fn csv_rows<R>(path: &Path, row: impl Fn(&Csv, &csv::StringRecord) -> Result<R>) -> Result<Vec<R>> {
+    let csv = Csv::read(path)?;
+    csv.records.iter().map(|r| row(&csv, r)).collect()
+}
+
+fn years(raw: &Path) -> Result<Vec<YearRow>> {
+    means_rows!(raw.join("data_by_year.csv"), |csv, r| YearRow {
+        year: csv
+            .int(r, "year")
+            .context("data_by_year: a year is missing")?,
+    })
 }
 
 fn top_genres(raw: &Path) -> Result<Vec<TopGenreRow>> {
-    let csv = Csv::read(&raw.join("top_51_genres.csv"))?;
-    csv.records
-        .iter()
-        .map(|r| {
-            Ok(TopGenreRow {
-                mode: csv.int(r, "mode"),
-                genres: csv.text(r, "genres")?,
-                acousticness: csv.num(r, "acousticness"),
-                danceability: csv.num(r, "danceability"),
-                duration_ms: csv.num(r, "duration_ms"),
-                energy: csv.num(r, "energy"),
-                instrumentalness: csv.num(r, "instrumentalness"),
-                liveness: csv.num(r, "liveness"),
-                loudness: csv.num(r, "loudness"),
-                speechiness: csv.num(r, "speechiness"),
-                tempo: csv.num(r, "tempo"),
-                valence: csv.num(r, "valence"),
-                popularity: csv.num(r, "popularity"),
-                key: csv.int(r, "key"),
-            })
-        })
-        .collect()
+    means_rows!(raw.join("top_51_genres.csv"), |csv, r| TopGenreRow {
+        genres: csv.text(r, "genres")?,
+    })
 }
 
 fn genre_means(raw: &Path) -> Result<Vec<GenreMeansRow>> {
-    let csv = Csv::read(&raw.join("data_by_genres.csv"))?;
-    csv.records
-        .iter()
-        .map(|r| {
-            Ok(GenreMeansRow {
-                genres: csv.text(r, "genres")?,
-                acousticness: csv.num(r, "acousticness"),
-                danceability: csv.num(r, "danceability"),
-                duration_ms: csv.num(r, "duration_ms"),
-                energy: csv.num(r, "energy"),
-                instrumentalness: csv.num(r, "instrumentalness"),
-                liveness: csv.num(r, "liveness"),
-                loudness: csv.num(r, "loudness"),
-                speechiness: csv.num(r, "speechiness"),
-                tempo: csv.num(r, "tempo"),
-                valence: csv.num(r, "valence"),
-                popularity: csv.num(r, "popularity"),
-                key: csv.int(r, "key"),
-                mode: csv.int(r, "mode"),
-            })
-        })
-        .collect()
+    means_rows!(raw.join("data_by_genres.csv"), |csv, r| GenreMeansRow {
+        genres: csv.text(r, "genres")?,
+    })
 }
 
 fn round2(x: f64) -> f64 {

@@ -728,28 +728,19 @@ fn the_2021_schema_round_trips_on_real_rows() {
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut tracks_csv = csv::Writer::from_path(dir.path().join("tracks.csv")).unwrap();
     tracks_csv
-        .write_record([
-            "id",
-            "name",
-            "popularity",
-            "duration_ms",
-            "explicit",
-            "artists",
-            "id_artists",
-            "release_date",
-            "danceability",
-            "energy",
-            "key",
-            "loudness",
-            "mode",
-            "speechiness",
-            "acousticness",
-            "instrumentalness",
-            "liveness",
-            "valence",
-            "tempo",
-            "time_signature",
-        ])
+        .write_record(music_pipeline::kaggle::around_audio_features::<20>(
+            &[
+                "id",
+                "name",
+                "popularity",
+                "duration_ms",
+                "explicit",
+                "artists",
+                "id_artists",
+                "release_date",
+            ],
+            &["time_signature"],
+        ))
         .unwrap();
     for t in &sample {
         let artist_ids: Vec<String> = t

@@ -8,29 +8,31 @@ use serde::de::DeserializeOwned;
 
 use crate::ApiError;
 
-pub struct Path<T>(pub T);
+/// Declares `$name`, axum's `$axum` extractor with its rejection turned into a JSON 400 whose
+/// message starts with `$what`.
+macro_rules! json_rejecting {
+    ($name:ident, $axum:ident, $what:literal) => {
+        pub struct $name<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        <axum::extract::Path<T> as FromRequestParts<S>>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(v)| Path(v))
-            .map_err(|e| ApiError::BadRequest(format!("bad path parameter: {}", e.body_text())))
-    }
+        impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for $name<T> {
+            type Rejection = ApiError;
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                <axum::extract::$axum<T> as FromRequestParts<S>>::from_request_parts(parts, state)
+                    .await
+                    .map(|axum::extract::$axum(v)| $name(v))
+                    .map_err(|e| {
+                        ApiError::BadRequest(format!(concat!($what, ": {}"), e.body_text()))
+                    })
+            }
+        }
+    };
 }
 
-pub struct Query<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Query<T> {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        <axum::extract::Query<T> as FromRequestParts<S>>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(v)| Query(v))
-            .map_err(|e| ApiError::BadRequest(format!("bad query string: {}", e.body_text())))
-    }
-}
+json_rejecting!(Path, Path, "bad path parameter");
+json_rejecting!(Query, Query, "bad query string");
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> OptionalFromRequestParts<S> for Query<T> {
     type Rejection = ApiError;

@@ -56,6 +56,15 @@ fn invalid<'a, E: Into<Box<dyn std::error::Error + Send + Sync>>>(
 
 const TRACK_REF_SQL: &str =
     "SELECT id, name, artists, cluster, popularity FROM tracks WHERE track = ?1";
+/// Every row `sql` selects, read with `from_row`.
+fn all_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    from_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    conn.prepare(sql)?.query_map([], from_row)?.collect()
+}
+
 fn track_by_id_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| format!("SELECT track FROM tracks WHERE {}", music_db::TRACK_BY_ID))
@@ -100,13 +109,12 @@ impl Catalogue {
             position[t as usize] = pos as u32;
         }
 
-        let clusters: Vec<ClusterRow> = conn
-            .prepare(&format!("{} ORDER BY cluster", ClusterRow::SELECT))
-            .and_then(|mut st| {
-                st.query_map([], ClusterRow::from_row)?
-                    .collect::<Result<_, _>>()
-            })
-            .map_err(invalid(path, "reading the clusters"))?;
+        let clusters: Vec<ClusterRow> = all_rows(
+            &conn,
+            &format!("{} ORDER BY cluster", ClusterRow::SELECT),
+            ClusterRow::from_row,
+        )
+        .map_err(invalid(path, "reading the clusters"))?;
         if clusters.len() != neighbours.k() {
             return Err(OpenError::invalid(
                 path,
@@ -128,13 +136,12 @@ impl Catalogue {
             .iter()
             .map(|c| (c.cluster, c.label.clone()))
             .collect();
-        let elbow: Vec<ElbowRow> = conn
-            .prepare(&format!("{} ORDER BY k", ElbowRow::SELECT))
-            .and_then(|mut st| {
-                st.query_map([], ElbowRow::from_row)?
-                    .collect::<Result<_, _>>()
-            })
-            .map_err(invalid(path, "reading the elbow"))?;
+        let elbow: Vec<ElbowRow> = all_rows(
+            &conn,
+            &format!("{} ORDER BY k", ElbowRow::SELECT),
+            ElbowRow::from_row,
+        )
+        .map_err(invalid(path, "reading the elbow"))?;
         let elbow: Vec<ElbowPoint> = elbow
             .iter()
             .map(|e| ElbowPoint {

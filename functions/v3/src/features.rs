@@ -216,42 +216,57 @@ const TRACKS_SQL: &str =
 const ARTISTS_SQL: &str =
     "SELECT artist, name, genres, spotify_id, popularity, cluster FROM artists ORDER BY artist";
 
+/// Runs `each` on every row of `sql`, whose first column must number the rows 0, 1, 2, ... in
+/// order: the rows land in vectors indexed by that number, so a gap or a shuffle would silently
+/// misattribute every row after it.
+fn for_each_numbered(
+    conn: &Connection,
+    sql: &str,
+    mut each: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let mut st = conn.prepare(sql)?;
+    let mut rows = st.query([])?;
+    let mut expected = 0usize;
+    while let Some(r) = rows.next()? {
+        let number: i64 = r.get(0)?;
+        if number as usize != expected {
+            return Err(rusqlite::Error::IntegralValueOutOfRange(0, number));
+        }
+        each(r)?;
+        expected += 1;
+    }
+    Ok(())
+}
+
 impl Features {
     /// Read every track and artist.
     pub fn load(conn: &Connection) -> rusqlite::Result<Features> {
         let mut genre_ids: HashMap<String, u32> = HashMap::new();
         let mut artists = Vec::new();
         let mut artist_genres_raw: Vec<Vec<u32>> = Vec::new();
-        {
-            let mut st = conn.prepare(ARTISTS_SQL)?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                let number: i64 = r.get(0)?;
-                if number as usize != artists.len() {
-                    return Err(rusqlite::Error::IntegralValueOutOfRange(0, number));
-                }
-                let genres: Json<Vec<String>> = r.get(2)?;
-                let mut ids: Vec<u32> = genres
-                    .0
-                    .into_iter()
-                    .map(|g| {
-                        let next = genre_ids.len() as u32;
-                        *genre_ids.entry(g).or_insert(next)
-                    })
-                    .collect();
-                ids.sort_unstable();
-                ids.dedup();
-                artist_genres_raw.push(ids);
-                artists.push(Artist {
-                    name: r.get::<_, String>(1)?.into(),
-                    spotify_id: r.get::<_, Option<String>>(3)?.map(Into::into),
-                    popularity: r.get(4)?,
-                    cluster: r.get(5)?,
-                    genres: Box::new([]),
-                    tracks: Vec::new(),
-                });
-            }
-        }
+        for_each_numbered(conn, ARTISTS_SQL, |r| {
+            let genres: Json<Vec<String>> = r.get(2)?;
+            let mut ids: Vec<u32> = genres
+                .0
+                .into_iter()
+                .map(|g| {
+                    let next = genre_ids.len() as u32;
+                    *genre_ids.entry(g).or_insert(next)
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            artist_genres_raw.push(ids);
+            artists.push(Artist {
+                name: r.get::<_, String>(1)?.into(),
+                spotify_id: r.get::<_, Option<String>>(3)?.map(Into::into),
+                popularity: r.get(4)?,
+                cluster: r.get(5)?,
+                genres: Box::new([]),
+                tracks: Vec::new(),
+            });
+            Ok(())
+        })?;
         // Genre numbers in name order, so that lists built from them come out sorted.
         let mut genres: Vec<(String, u32)> = genre_ids.into_iter().collect();
         genres.sort_unstable();
@@ -277,63 +292,56 @@ impl Features {
         let mut id = Vec::new();
         let mut name = Vec::new();
         let mut track_artists = Vec::new();
-        {
-            let mut st = conn.prepare(TRACKS_SQL)?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                let number: i64 = r.get(0)?;
-                if number as usize != raw.len() {
-                    return Err(rusqlite::Error::IntegralValueOutOfRange(0, number));
-                }
-                id.push(r.get::<_, String>(1)?.into_boxed_str());
-                name.push(r.get::<_, String>(2)?.into_boxed_str());
-                let names: Json<Vec<String>> = r.get(3)?;
-                let ids: Json<Vec<String>> = r.get(4)?;
-                let credits: Vec<Credit> = names
-                    .0
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, n)| {
-                        let a = *artist_by_name.get(n.as_str())?;
-                        // Kept only where it differs from the artist table's id (two artists
-                        // of one name); [`Features::credit_id`] falls back to that.
-                        let sid = ids
-                            .0
-                            .get(i)
-                            .filter(|s| {
-                                !s.is_empty()
-                                    && artists[a as usize].spotify_id.as_deref() != Some(s.as_str())
-                            })
-                            .map(|s| s.as_str().into());
-                        Some((a, sid))
-                    })
-                    .collect();
-                track_artists.push(credits.into_boxed_slice());
-                let f = |i: usize| -> rusqlite::Result<f32> { Ok(r.get::<_, f64>(i)? as f32) };
-                let opt = |i: usize| -> rusqlite::Result<f32> {
-                    Ok(r.get::<_, Option<i64>>(i)?.map_or(f32::NAN, |v| v as f32))
-                };
-                let mut row = [0f32; COLS];
-                row[Col::Year.index()] = opt(5)?;
-                row[Col::Popularity.index()] = f(6)?;
-                explicit.push(r.get::<_, bool>(7)?);
-                row[Col::DurationMs.index()] = f(8)?;
-                row[Col::Key.index()] = r.get::<_, i64>(9)? as f32;
-                row[Col::Mode.index()] = r.get::<_, i64>(10)? as f32;
-                row[Col::TimeSignature.index()] = opt(11)?;
-                row[Col::Danceability.index()] = f(12)?;
-                row[Col::Energy.index()] = f(13)?;
-                row[Col::Loudness.index()] = f(14)?;
-                row[Col::Speechiness.index()] = f(15)?;
-                row[Col::Acousticness.index()] = f(16)?;
-                row[Col::Instrumentalness.index()] = f(17)?;
-                row[Col::Liveness.index()] = f(18)?;
-                row[Col::Valence.index()] = f(19)?;
-                row[Col::Tempo.index()] = f(20)?;
-                raw.push(row);
-                cluster.push(r.get::<_, i64>(21)? as u8);
-            }
-        }
+        for_each_numbered(conn, TRACKS_SQL, |r| {
+            id.push(r.get::<_, String>(1)?.into_boxed_str());
+            name.push(r.get::<_, String>(2)?.into_boxed_str());
+            let names: Json<Vec<String>> = r.get(3)?;
+            let ids: Json<Vec<String>> = r.get(4)?;
+            let credits: Vec<Credit> = names
+                .0
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| {
+                    let a = *artist_by_name.get(n.as_str())?;
+                    // Kept only where it differs from the artist table's id (two artists
+                    // of one name); [`Features::credit_id`] falls back to that.
+                    let sid = ids
+                        .0
+                        .get(i)
+                        .filter(|s| {
+                            !s.is_empty()
+                                && artists[a as usize].spotify_id.as_deref() != Some(s.as_str())
+                        })
+                        .map(|s| s.as_str().into());
+                    Some((a, sid))
+                })
+                .collect();
+            track_artists.push(credits.into_boxed_slice());
+            let f = |i: usize| -> rusqlite::Result<f32> { Ok(r.get::<_, f64>(i)? as f32) };
+            let opt = |i: usize| -> rusqlite::Result<f32> {
+                Ok(r.get::<_, Option<i64>>(i)?.map_or(f32::NAN, |v| v as f32))
+            };
+            let mut row = [0f32; COLS];
+            row[Col::Year.index()] = opt(5)?;
+            row[Col::Popularity.index()] = f(6)?;
+            explicit.push(r.get::<_, bool>(7)?);
+            row[Col::DurationMs.index()] = f(8)?;
+            row[Col::Key.index()] = r.get::<_, i64>(9)? as f32;
+            row[Col::Mode.index()] = r.get::<_, i64>(10)? as f32;
+            row[Col::TimeSignature.index()] = opt(11)?;
+            row[Col::Danceability.index()] = f(12)?;
+            row[Col::Energy.index()] = f(13)?;
+            row[Col::Loudness.index()] = f(14)?;
+            row[Col::Speechiness.index()] = f(15)?;
+            row[Col::Acousticness.index()] = f(16)?;
+            row[Col::Instrumentalness.index()] = f(17)?;
+            row[Col::Liveness.index()] = f(18)?;
+            row[Col::Valence.index()] = f(19)?;
+            row[Col::Tempo.index()] = f(20)?;
+            raw.push(row);
+            cluster.push(r.get::<_, i64>(21)? as u8);
+            Ok(())
+        })?;
         drop(artist_by_name);
 
         let title: Vec<u8> = name

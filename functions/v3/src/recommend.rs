@@ -74,6 +74,24 @@ pub enum Scope {
     All,
 }
 
+/// Nearest first; equal distances by track number. NaN cannot reach the rankers (the blob
+/// reader refuses non-finite features); `total_cmp` keeps the order total anyway.
+pub(crate) fn by_distance(a: &(f32, u32), b: &(f32, u32)) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+}
+
+/// The `take` nearest of `scored` (squared distance, track), sorted [`by_distance`]; the rest is
+/// left unsorted behind them. The rankers drop candidates after sorting (copies of a song, capped
+/// artists), so they sort only such a head and ask again for a longer one if it ran out.
+pub(crate) fn nearest_head(scored: &mut [(f32, u32)], take: usize) -> &mut [(f32, u32)] {
+    if take < scored.len() {
+        scored.select_nth_unstable_by(take - 1, by_distance);
+    }
+    let head = &mut scored[..take];
+    head.sort_unstable_by(by_distance);
+    head
+}
+
 /// The `n` tracks nearest to track `seed` in `scope`, nearest first (ties by track number), as
 /// (track number, Euclidean distance): never the seed, never another copy of the seed's song,
 /// and at most one copy of any song (copies share [`Neighbours::group`]).
@@ -114,17 +132,10 @@ pub fn nearest(
             (d2, t)
         })
         .collect();
-    // NaN cannot reach here (the blob reader refuses non-finite features); total_cmp keeps the
-    // order total anyway.
-    let order = |a: &(f32, u32), b: &(f32, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
     // Copies of one song are dropped after ranking, so take a margin; widen if they ate it.
     let mut take = (n * 2 + 16).min(scored.len());
     loop {
-        if take < scored.len() {
-            scored.select_nth_unstable_by(take - 1, order);
-        }
-        let head = &mut scored[..take];
-        head.sort_unstable_by(order);
+        let head = nearest_head(&mut scored, take);
         let mut out: Vec<(usize, f64)> = Vec::with_capacity(n);
         let mut groups: Vec<u32> = Vec::with_capacity(n);
         for &(d2, t) in head.iter() {

@@ -11,6 +11,7 @@
 //! from ~0.19 (the nine features alone) to over 0.30 (bench/v3/quality.rs prints the table).
 
 use crate::features::{self, Col, Features, QRow, ZRow, DIMS, LANES, WIDTH, Z_STEP};
+use crate::recommend::{by_distance, nearest_head};
 
 /// The dimensions of the similarity space (indexes into a [`ZRow`]) and their weights.
 pub const SPACE: [(usize, f32); 17] = [
@@ -494,11 +495,6 @@ fn recommend_keeping(f: &Features, group: &[u32], ask: &Ask, keep: usize) -> Ans
 
 /// The nearest of `scored` that the per-song and per-artist rules allow, nearest first (ties by
 /// track number). Sorts only a head of the list, widening it when the rules used it up.
-/// Nearest first; equal distances by track number.
-fn by_distance(a: &(f32, u32), b: &(f32, u32)) -> std::cmp::Ordering {
-    a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
-}
-
 fn pick(
     f: &Features,
     group: &[u32],
@@ -509,11 +505,7 @@ fn pick(
     let n = ask.limit;
     let mut take = (n * 3 + 32).min(scored.len());
     loop {
-        if take < scored.len() {
-            scored.select_nth_unstable_by(take - 1, by_distance);
-        }
-        let head = &mut scored[..take];
-        head.sort_unstable_by(by_distance);
+        let head = nearest_head(scored, take);
         let mut out: Vec<(f32, u32)> = Vec::with_capacity(n);
         let mut groups: Vec<u32> = Vec::with_capacity(n);
         let mut per_artist: Vec<(u32, usize)> = Vec::new();
@@ -664,13 +656,18 @@ fn intersection(a: &[u32], b: &[u32]) -> usize {
 mod tests {
     use super::*;
 
+    /// The state over the shipped database, whose real tracks the tests below rank.
+    fn shipped_state() -> crate::AppState {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/build/musicData.sqlite");
+        crate::AppState::open(&path).expect("data/build (run the pipeline)")
+    }
+
     /// A distance on fixed-point rows is within the centre's slack of the exact one, for the
     /// default space and with targets (weight 2) on columns outside it.
     #[test]
     fn fixed_point_distances_stay_within_the_slack() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/build/musicData.sqlite");
-        let state = crate::AppState::open(&path).expect("data/build (run the pipeline)");
+        let state = shipped_state();
         let f = state.features().unwrap();
         let asks = [
             Ask {
@@ -743,9 +740,7 @@ mod tests {
     /// gives the list a full sort gives, whatever the cut's size.
     #[test]
     fn a_cut_scan_gives_the_full_scan_s_list() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/build/musicData.sqlite");
-        let state = crate::AppState::open(&path).expect("data/build (run the pipeline)");
+        let state = shipped_state();
         let f = state.features().unwrap();
         let group = state.groups();
         let rock = f.genre("rock").unwrap();

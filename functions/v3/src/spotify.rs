@@ -432,6 +432,20 @@ fn audio_features(f: &Features, t: u32) -> AudioFeatures<'_> {
     }
 }
 
+/// The loaded features and the checked id of a `.../{id}` route that takes no parameter but
+/// `market`; errors in the order those routes give them (path, query, loading, id).
+async fn one_id(
+    state: &AppState,
+    id: std::result::Result<Path<String>, ApiError>,
+    uri: &Uri,
+) -> Result<(Arc<Features>, String)> {
+    let Path(id) = id?;
+    no_parameters_but_market(uri)?;
+    let f: Arc<Features> = state.features.get().await?;
+    spotify_id("id", &id)?;
+    Ok((f, id))
+}
+
 /// `GET /api/v3/audio-features/{id}`.
 #[utoipa::path(get, path = "/api/v3/audio-features/{id}", params(TrackId, Market),
     responses((status = 200, description = "OK", body = AudioFeatures)))]
@@ -440,12 +454,9 @@ pub async fn audio_features_one(
     id: std::result::Result<Path<String>, ApiError>,
     uri: Uri,
 ) -> Result<Response> {
-    let Path(id) = id?;
-    no_parameters_but_market(&uri)?;
-    let f = state.features.get().await?;
-    let id = spotify_id("id", &id)?;
+    let (f, id) = one_id(&state, id, &uri).await?;
     let t = f
-        .track(id)
+        .track(&id)
         .ok_or_else(|| SpotifyError(ApiError::NotFound(format!("no track with id {id}"))))?;
     Ok(json(&audio_features(&f, t)))
 }
@@ -498,12 +509,9 @@ pub async fn related_artists(
     id: std::result::Result<Path<String>, ApiError>,
     uri: Uri,
 ) -> Result<Response> {
-    let Path(id) = id?;
-    no_parameters_but_market(&uri)?;
-    let f: Arc<Features> = state.features.get().await?;
-    let id = spotify_id("id", &id)?;
+    let (f, id) = one_id(&state, id, &uri).await?;
     let a = f
-        .artist(id)
+        .artist(&id)
         .filter(|&a| !f.artists[a as usize].tracks.is_empty())
         .ok_or_else(|| SpotifyError(ApiError::NotFound(format!("no artist with id {id}"))))?;
     let related = similar::related_artists(&f, a, RELATED_ARTISTS);

@@ -279,24 +279,29 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_pages_are_html_404s_and_other_unknown_paths_json_404s() {
-        for uri in [
-            "/nope.html",
-            "/INDEX.html",
-            "/%E2%80%AE.html",
-            "/404.html",
-            "/.html",
+        let html_404 = ("text/html; charset=utf-8", "Page not found");
+        let json_404 = ("application/json", "\"status\":404");
+        for (uri, (content_type, body_has)) in [
+            ("/nope.html", html_404),
+            ("/INDEX.html", html_404),
+            ("/%E2%80%AE.html", html_404),
+            ("/404.html", html_404),
+            ("/.html", html_404),
+            ("/nope", json_404),
+            ("/static/missing.js", json_404),
+            ("/static/../Cargo.toml", json_404),
+            ("/static/vendor/d3", json_404),
+            ("/a/b/c", json_404),
         ] {
             let response = get_response(uri, &[]).await;
             assert_eq!(response.status(), StatusCode::NOT_FOUND, "{uri}");
             assert_eq!(
                 response.headers()[header::CONTENT_TYPE],
-                "text/html; charset=utf-8",
+                content_type,
                 "{uri}"
             );
-            assert!(
-                body_text(response).await.contains("Page not found"),
-                "{uri}"
-            );
+            let body: String = body_text(response).await;
+            assert!(body.contains(body_has), "{uri}: {body}");
         }
         let response = get_response("/%FF%FE.html", &[]).await;
         assert_eq!(
@@ -305,23 +310,6 @@ mod tests {
             "invalid UTF-8 in the path"
         );
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-        for uri in [
-            "/nope",
-            "/static/missing.js",
-            "/static/../Cargo.toml",
-            "/static/vendor/d3",
-            "/a/b/c",
-        ] {
-            let response = get_response(uri, &[]).await;
-            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{uri}");
-            assert_eq!(
-                response.headers()[header::CONTENT_TYPE],
-                "application/json",
-                "{uri}"
-            );
-            let body: String = body_text(response).await;
-            assert!(body.contains("\"status\":404"), "{uri}: {body}");
-        }
         let long = format!("/{}.html", "a".repeat(10_000));
         assert_eq!(
             get_response(&long, &[]).await.status(),
@@ -329,14 +317,20 @@ mod tests {
         );
     }
 
+    /// The answer to `uri` and its Content-Security-Policy header.
+    async fn response_and_csp(uri: &str) -> (Response, String) {
+        let response = get_response(uri, &[]).await;
+        let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_string();
+        (response, csp)
+    }
+
     #[tokio::test]
     async fn pages_may_only_be_framed_by_the_site_itself() {
         for uri in ["/", "/application.html", "/nope.html"] {
-            let response = get_response(uri, &[]).await;
-            let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
-                .to_str()
-                .unwrap()
-                .to_string();
+            let (response, csp) = response_and_csp(uri).await;
             let ancestors = csp
                 .split(';')
                 .map(str::trim)
@@ -362,11 +356,7 @@ mod tests {
     #[tokio::test]
     async fn scripts_come_only_from_the_site_and_spotifys_iframe_api() {
         for uri in ["/", "/application.html", "/nope.html"] {
-            let response = get_response(uri, &[]).await;
-            let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
-                .to_str()
-                .unwrap()
-                .to_string();
+            let (_, csp) = response_and_csp(uri).await;
             let directives = csp_directives(&csp);
             let names: Vec<_> = directives.iter().map(|(n, _)| n.as_str()).collect();
             let mut unique = names.clone();
