@@ -217,32 +217,23 @@ async fn check_routes(base_url: &str, timeout: u64) -> Result<()> {
         let problem = match result {
             Err(e) => Some(format!("{}: {e}", route.example)),
             Ok(r) => {
-                let status = r.status().as_u16();
-                let content_type = r
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_string();
-                let body = r.bytes().await.unwrap_or_default();
+                let answer = Answer::from_http(r).await;
+                let status = answer.status;
                 eprintln!("  {status} {secs:6.2} s  {}", route.example);
                 if status != 200 {
                     Some(format!(
                         "{}: status {status} (body {})",
                         route.example,
-                        String::from_utf8_lossy(&body)
-                            .chars()
-                            .take(200)
-                            .collect::<String>()
+                        answer.body_excerpt(200)
                     ))
                 } else if route.family != Family::Web
-                    && serde_json::from_slice::<Value>(&body).is_err()
+                    && serde_json::from_slice::<Value>(&answer.body).is_err()
                 {
                     Some(format!(
-                        "{}: not a JSON body ({content_type})",
-                        route.example
+                        "{}: not a JSON body ({})",
+                        route.example, answer.content_type
                     ))
-                } else if body.is_empty() {
+                } else if answer.body.is_empty() {
                     Some(format!("{}: empty body", route.example))
                 } else {
                     None
