@@ -41,26 +41,13 @@ impl Answer {
             })?;
         let mut headers = BTreeMap::new();
         for (name, value) in payload["headers"].as_object().into_iter().flatten() {
-            if let Some(v) = value.as_str() {
-                headers.insert(name.to_ascii_lowercase(), v.to_string());
-            }
+            add_header(&mut headers, name, value.as_str());
         }
-        for (name, values) in payload["multiValueHeaders"]
-            .as_object()
-            .into_iter()
-            .flatten()
-        {
-            let joined: Vec<&str> = values
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            if !joined.is_empty() {
-                headers.insert(name.to_ascii_lowercase(), joined.join(", "));
-            }
+        let multi = payload["multiValueHeaders"].as_object();
+        for (name, values) in multi.into_iter().flatten() {
+            let values = values.as_array().into_iter().flatten();
+            add_header(&mut headers, name, values.filter_map(Value::as_str));
         }
-        let content_type = headers.get("content-type").cloned().unwrap_or_default();
         let body = match payload["body"].as_str() {
             None => Vec::new(),
             Some(b) if payload["isBase64Encoded"] == true => {
@@ -70,12 +57,34 @@ impl Answer {
             }
             Some(b) => b.as_bytes().to_vec(),
         };
-        Ok(Answer {
+        Ok(Answer::new(status, headers, body))
+    }
+
+    /// From an answer over HTTP (`sam local start-api`), its headers folded as a proxy
+    /// response's are. A body that breaks off counts as empty, which the checks then report.
+    pub async fn from_http(response: reqwest::Response) -> Answer {
+        let status = response.status().as_u16();
+        let mut headers = BTreeMap::new();
+        for name in response.headers().keys() {
+            let values = response.headers().get_all(name).iter();
+            add_header(
+                &mut headers,
+                name.as_str(),
+                values.filter_map(|v| v.to_str().ok()),
+            );
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        Answer::new(status, headers, body.to_vec())
+    }
+
+    fn new(status: u16, headers: BTreeMap<String, String>, body: Vec<u8>) -> Answer {
+        let content_type = headers.get("content-type").cloned().unwrap_or_default();
+        Answer {
             status,
             content_type,
             headers,
             body,
-        })
+        }
     }
 
     /// The start of the body as text, for messages.
@@ -84,6 +93,19 @@ impl Answer {
             .chars()
             .take(chars)
             .collect()
+    }
+}
+
+/// One header under its lower-case name, several values joined by ", " (as HTTP allows a
+/// repeated header to be combined); a header without a text value is left out.
+fn add_header<'a>(
+    headers: &mut BTreeMap<String, String>,
+    name: &str,
+    values: impl IntoIterator<Item = &'a str>,
+) {
+    let values: Vec<&str> = values.into_iter().collect();
+    if !values.is_empty() {
+        headers.insert(name.to_ascii_lowercase(), values.join(", "));
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use music_http::catalog::Family;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::family_from_prefix;
@@ -29,51 +29,42 @@ pub struct EventCase {
     pub expect: Expectation,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What an `.expect.json` says. These files are written by hand and only ever read, so the
+/// types are only deserialized; a field left out takes its default (none, empty).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
     pub status: u16,
     /// The response's Content-Type starts with this.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub content_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub facts: Vec<Fact>,
     /// Response headers (lower-case names) and the exact values they must have.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// One fact about the body. `pointer` (RFC 6901, "" = the whole body) selects a part of the JSON
 /// body; exactly one of the other fields says what it must be.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Fact {
-    #[serde(default)]
     pub pointer: String,
     /// A literal (for facts the route defines, such as an error status); `null` included.
-    #[serde(
-        default,
-        deserialize_with = "present_value",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(deserialize_with = "present_value")]
     pub equals: Option<Value>,
     /// The single value of a query on musicData.sqlite (floats compared to 1e-9 relative).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equals_sql: Option<String>,
     /// An array's (or object's) length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub len: Option<usize>,
     /// An array's length, as counted by a query on musicData.sqlite.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub len_sql: Option<String>,
     /// A value of the item (data/build/<file>) whose fields match `key`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equals_item: Option<ItemRef>,
     /// The pointer exists (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub present: Option<bool>,
     /// The raw body text contains this (for non-JSON bodies; `pointer` unused).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contains: Option<String>,
 }
 
@@ -82,7 +73,7 @@ fn present_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>
     Value::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemRef {
     pub file: String,

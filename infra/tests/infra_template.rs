@@ -492,10 +492,13 @@ fn stage_region_and_outputs_match_the_original_deployment() {
     assert!(samconfig.contains("capabilities = \"CAPABILITY_IAM\""));
 }
 
-fn api_properties(t: &Template) -> Value {
+/// A property of the template's one API, which must be there.
+fn api_property<'a>(t: &'a Template, name: &str) -> &'a Value {
     let apis = t.resources_of_type("AWS::Serverless::Api");
     assert_eq!(apis.len(), 1, "one API");
-    apis[0].1["Properties"].clone()
+    let property = &apis[0].1["Properties"][name];
+    assert!(!property.is_null(), "no {name} on the API");
+    property
 }
 
 /// A parameter's declaration.
@@ -529,10 +532,7 @@ fn gateway_body(response: &Value) -> Value {
 #[test]
 fn a_flood_is_bounded_by_stage_throttling_and_reserved_concurrency() {
     let t = template();
-    let props = api_properties(&t);
-    let settings = props["MethodSettings"]
-        .as_array()
-        .expect("MethodSettings on the API");
+    let settings = api_property(&t, "MethodSettings").as_array().unwrap();
     let all = settings
         .iter()
         .find(|s| s["ResourcePath"] == "/*" && s["HttpMethod"] == "*")
@@ -603,10 +603,7 @@ fn a_flood_is_bounded_by_stage_throttling_and_reserved_concurrency() {
 #[test]
 fn gateway_answers_are_json_errors_with_cors() {
     let t = template();
-    let props = api_properties(&t);
-    let responses = props["GatewayResponses"]
-        .as_object()
-        .expect("GatewayResponses on the API");
+    let responses = api_property(&t, "GatewayResponses").as_object().unwrap();
     for needed in [
         "DEFAULT_4XX",
         "DEFAULT_5XX",
@@ -697,8 +694,7 @@ fn every_function_and_the_api_log_with_a_retention() {
             f.logical_id
         );
     }
-    let props = api_properties(&t);
-    let access = &props["AccessLogSetting"];
+    let access = api_property(&t, "AccessLogSetting");
     let ids = referenced_ids(&access["DestinationArn"]);
     assert_eq!(ids.len(), 1, "the access log's destination");
     check_group(ids.iter().next().unwrap(), "access log");

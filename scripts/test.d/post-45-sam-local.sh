@@ -97,6 +97,26 @@ sam_start() {
     sam_local_die "sam local $what did not serve on port $port within 300 s"
 }
 
+# serve start-lambda|start-api: a timed step that starts that emulator on a free port ($port),
+# logging to $work/<emulator>.log.
+serve() {
+    local what="$1"
+    step "$what (EAGER: one warm container per function)"
+    port="$(free_port)"
+    sam_start "$work/$what.log" "$what" "$port"
+    step_done "$what until it serves"
+}
+
+# through LOG COMMAND...: runs a check against the emulator logging to LOG; when it fails, the
+# end of that log (a container that crashed, a variable it lacked) is what explains it.
+through() {
+    local logfile="$1"
+    shift
+    "$@" && return 0
+    tail -n 60 "$logfile" >&2
+    exit 1
+}
+
 # The start-up figures SAM's emulator printed (REPORT lines with an Init Duration), each named by
 # the function SAM last said it invokes ("Lambda function 'V1Function' is already running"; the
 # requests go one at a time). The container's own START line is no guide: its output may come
@@ -138,41 +158,24 @@ sam_local_dynalite_start "$work/items"
 env_file="$(sam_local_env_file "$SAM_LOCAL_DYNALITE_URL")"
 step_done "helpers (cargo) and seeding dynalite"
 
-step "start-lambda (EAGER: one warm container per function)"
-port="$(free_port)"
-sam_start "$work/start-lambda.log" start-lambda "$port"
-step_done "start-lambda until it serves"
-
+serve start-lambda
 step "every event of infra/events/ through start-lambda"
-if ! "$check" events --lambda-url "http://127.0.0.1:$port"; then
-    tail -n 60 "$work/start-lambda.log" >&2
-    exit 1
-fi
+through "$work/start-lambda.log" "$check" events --lambda-url "http://127.0.0.1:$port"
 report_figures "$work/start-lambda.log" "start-lambda"
 stop_sam
 step_done "events through start-lambda"
 
-step "start-api (EAGER)"
-port="$(free_port)"
-sam_start "$work/start-api.log" start-api "$port"
-step_done "start-api until it serves"
-
+serve start-api
 step "every catalogue example through start-api"
-if ! "$check" routes --base-url "http://127.0.0.1:$port"; then
-    tail -n 60 "$work/start-api.log" >&2
-    exit 1
-fi
+through "$work/start-api.log" "$check" routes --base-url "http://127.0.0.1:$port"
 step_done "catalogue examples through start-api"
 
 if [[ "${MUSIC_ML_SKIP_BROWSER:-0}" == 1 ]]; then
     log "SKIPPED the application flow in the browser (MUSIC_ML_SKIP_BROWSER=1)"
 else
     step "the browser test's application flow against start-api"
-    if ! MUSIC_ML_BROWSER_BASE_URL="http://127.0.0.1:$port/" \
-        cargo test --quiet --workspace --test browser_pages; then
-        tail -n 60 "$work/start-api.log" >&2
-        exit 1
-    fi
+    through "$work/start-api.log" env MUSIC_ML_BROWSER_BASE_URL="http://127.0.0.1:$port/" \
+        cargo test --quiet --workspace --test browser_pages
     step_done "application flow in Chromium"
 fi
 report_figures "$work/start-api.log" "start-api"

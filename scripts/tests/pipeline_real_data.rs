@@ -15,6 +15,7 @@ use music_pipeline::kmeans::{self, KMeansConfig};
 use music_pipeline::pylist::repr_str_list;
 use music_scripts::pipeline::{compute, write_outputs, Options, Outcome};
 use music_shared::{fold_name, FEATURES};
+use music_testkit::sql::{self, FEATURE_COLUMNS};
 use rusqlite::Connection;
 
 fn raw() -> PathBuf {
@@ -70,33 +71,13 @@ fn col(headers: &csv::StringRecord, name: &str) -> usize {
 /// The raw features of every stored track, with the scaled ones computed from build_info's
 /// extremes by the original's formulas, in FEATURES order.
 fn stored_features(conn: &Connection) -> Vec<(i64, f64, [f64; 9])> {
-    let (min_l, max_t, max_d) = music_testkit::scale_extremes(conn);
-    conn.prepare(
-        "SELECT cluster, distance, energy, speechiness, acousticness, instrumentalness, liveness, \
-         valence, loudness, tempo, duration_ms FROM tracks ORDER BY track",
+    let extremes = music_testkit::scale_extremes(conn);
+    sql::rows_with(
+        conn,
+        &format!("SELECT cluster, distance, {FEATURE_COLUMNS} FROM tracks ORDER BY track"),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, sql::scaled_features(r, 2, extremes)?)),
     )
-    .unwrap()
-    .query_map([], |r| {
-        let g = |i: usize| r.get::<_, f64>(i);
-        Ok((
-            r.get(0)?,
-            g(1)?,
-            [
-                g(2)?,
-                g(3)?,
-                g(4)?,
-                g(5)?,
-                g(6)?,
-                g(7)?,
-                1.0 - g(8)? / min_l,
-                g(9)? / max_t,
-                g(10)? / max_d,
-            ],
-        ))
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
 }
 
 #[test]
@@ -128,21 +109,15 @@ fn the_real_catalogue_keeps_87032_of_150255_distinct_tracks() {
     .collect();
     assert_eq!(distinct.len(), 150_255);
     let conn = db();
-    let n: i64 = conn
-        .query_row("SELECT count(*) FROM tracks", [], |r| r.get(0))
-        .unwrap();
+    let n: i64 = sql::value(&conn, "SELECT count(*) FROM tracks", []);
     assert_eq!(n, 87_032);
-    let n: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM songAssignments_randomTable",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let n: i64 = sql::value(
+        &conn,
+        "SELECT count(*) FROM songAssignments_randomTable",
+        [],
+    );
     assert_eq!(n, 87_032);
-    let ids: i64 = conn
-        .query_row("SELECT count(DISTINCT id) FROM tracks", [], |r| r.get(0))
-        .unwrap();
+    let ids: i64 = sql::value(&conn, "SELECT count(DISTINCT id) FROM tracks", []);
     assert_eq!(ids, 87_032);
 }
 
@@ -152,21 +127,13 @@ fn a_duplicate_id_keeps_the_first_tables_row() {
     let (h, rows) = raw_csv("Top80song.csv");
     let top_ids: HashSet<String> = rows.iter().map(|r| r[col(&h, "id")].to_string()).collect();
     let conn = db();
-    let mut st = conn
-        .prepare("SELECT id, source, artist_ids FROM tracks WHERE source = 0")
-        .unwrap();
+    let from_2021: Vec<(String, String)> = sql::rows(
+        &conn,
+        "SELECT id, artist_ids FROM tracks WHERE source = 0",
+        [],
+    );
     let mut checked = 0;
-    for row in st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .unwrap()
-    {
-        let (id, _, artist_ids) = row.unwrap();
+    for (id, artist_ids) in from_2021 {
         if top_ids.contains(&id) {
             let ids: Vec<String> = serde_json::from_str(&artist_ids).unwrap();
             assert!(!ids.is_empty(), "{id} should carry the 2021 artist ids");
@@ -177,11 +144,7 @@ fn a_duplicate_id_keeps_the_first_tables_row() {
         checked > 200,
         "{checked} shared ids kept from the 2021 table"
     );
-    let from_top: i64 = conn
-        .query_row("SELECT count(*) FROM tracks WHERE source = 2", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let from_top: i64 = sql::value(&conn, "SELECT count(*) FROM tracks WHERE source = 2", []);
     assert_eq!(from_top as usize, built().1.inputs[2].kept);
 }
 
@@ -211,14 +174,8 @@ fn tracks_join_the_union_of_both_artist_tables_by_name() {
         .iter()
         .map(|r| r[col(&h, "artists")].to_string())
         .collect();
-    let mut st = conn
-        .prepare("SELECT artists, loudness FROM tracks")
-        .unwrap();
-    for row in st
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))
-        .unwrap()
-    {
-        let (artists, loudness) = row.unwrap();
+    let tracks: Vec<(String, f64)> = sql::rows(&conn, "SELECT artists, loudness FROM tracks", []);
+    for (artists, loudness) in tracks {
         let artists: Vec<String> = serde_json::from_str(&artists).unwrap();
         assert!(loudness <= 0.0);
         assert!(
@@ -236,9 +193,7 @@ fn tracks_join_the_union_of_both_artist_tables_by_name() {
     // (87,032 - 85,615, the issue's pandas measurement).
     assert_eq!(only_in_older, 87_032 - 85_615);
     // Both tables' artists are there: Clean_Artists and the artist pages use the union.
-    let n: i64 = conn
-        .query_row("SELECT count(*) FROM Clean_Artists", [], |r| r.get(0))
-        .unwrap();
+    let n: i64 = sql::value(&conn, "SELECT count(*) FROM Clean_Artists", []);
     assert_eq!(n, 30_500);
     for name in ["Kendrick Lamar", "Joe Hisaishi", "The B-52's", "Beyoncé"] {
         let (n, genres): (i64, String) = conn
@@ -346,14 +301,8 @@ fn inertia_never_grows_with_k_and_is_a_sum() {
         "k=1 inertia {k1} vs total sum of squares {tss}"
     );
     let conn = db();
-    let stored: f64 = conn
-        .query_row("SELECT inertia FROM elbow WHERE k = 10", [], |r| r.get(0))
-        .unwrap();
-    let from_distances: f64 = conn
-        .query_row("SELECT sum(distance * distance) FROM tracks", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let stored: f64 = sql::value(&conn, "SELECT inertia FROM elbow WHERE k = 10", []);
+    let from_distances: f64 = sql::value(&conn, "SELECT sum(distance * distance) FROM tracks", []);
     assert!((stored - from_distances).abs() / stored < 1e-9);
 }
 
@@ -361,14 +310,8 @@ fn inertia_never_grows_with_k_and_is_a_sum() {
 fn every_track_sits_in_its_nearest_cluster_and_the_fixed_table_is_the_nearest_ten() {
     let conn = db();
     let mut centroids = HashMap::new();
-    let mut stmt = conn
-        .prepare("SELECT cluster, centroid FROM clusters")
-        .unwrap();
-    for row in stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-        .unwrap()
-    {
-        let (c, json) = row.unwrap();
+    let stored: Vec<(i64, String)> = sql::rows(&conn, "SELECT cluster, centroid FROM clusters", []);
+    for (c, json) in stored {
         let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&json).unwrap();
         let v: Vec<f64> = FEATURES.iter().map(|f| map[*f].as_f64().unwrap()).collect();
         centroids.insert(c, v);
@@ -389,36 +332,24 @@ fn every_track_sits_in_its_nearest_cluster_and_the_fixed_table_is_the_nearest_te
         }
     }
     for c in 0..10 {
-        let fixed: Vec<String> = conn
-            .prepare(
-                "SELECT id FROM fixed_song_combined WHERE Assignments = ?1 ORDER BY distance, id",
-            )
-            .unwrap()
-            .query_map([c], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let fixed: Vec<String> = sql::column(
+            &conn,
+            "SELECT id FROM fixed_song_combined WHERE Assignments = ?1 ORDER BY distance, id",
+            [c],
+        );
         // The nearest tracks, each (title, artists) once: the same recording under several ids
         // counts once.
         let mut seen = HashSet::new();
-        let nearest: Vec<String> = conn
-            .prepare(
-                "SELECT id, name, artists FROM tracks WHERE cluster = ?1 ORDER BY distance, id",
-            )
-            .unwrap()
-            .query_map([c], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .filter(|(_, name, artists)| seen.insert((fold_name(name), artists.clone())))
-            .map(|(id, _, _)| id)
-            .take(10)
-            .collect();
+        let nearest: Vec<String> = sql::rows::<(String, String, String)>(
+            &conn,
+            "SELECT id, name, artists FROM tracks WHERE cluster = ?1 ORDER BY distance, id",
+            [c],
+        )
+        .into_iter()
+        .filter(|(_, name, artists)| seen.insert((fold_name(name), artists.clone())))
+        .map(|(id, _, _)| id)
+        .take(10)
+        .collect();
         assert_eq!(fixed, nearest, "cluster {c}");
     }
 }
@@ -510,25 +441,21 @@ fn awkward_names_survive_parsing_and_folding() {
         ("the b-52's", "The B-52's"),
         ("\"weird al\" yankovic", "\"Weird Al\" Yankovic"),
     ] {
-        let found: String = conn
-            .query_row(
-                "SELECT artists FROM Clean_Artists WHERE artists_folded = ?1",
-                [query],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let found: String = sql::value(
+            &conn,
+            "SELECT artists FROM Clean_Artists WHERE artists_folded = ?1",
+            [query],
+        );
         assert_eq!(found, expected);
     }
     // The original's random table (a view) gives Python-list reprs that read back to the names.
-    let mut stmt = conn
-        .prepare("SELECT s.artists, t.artists FROM songAssignments_randomTable s JOIN tracks t USING (id)")
-        .unwrap();
+    let both: Vec<(String, String)> = sql::rows(
+        &conn,
+        "SELECT s.artists, t.artists FROM songAssignments_randomTable s JOIN tracks t USING (id)",
+        [],
+    );
     let mut n = 0;
-    for row in stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .unwrap()
-    {
-        let (py, json) = row.unwrap();
+    for (py, json) in both {
         let names: Vec<String> = serde_json::from_str(&json).unwrap();
         assert_eq!(py, repr_str_list(&names));
         n += 1;
@@ -646,28 +573,18 @@ fn the_blobs_load_and_describe_the_tracks() {
     let nb = music_db::blobs::Neighbours::from_bytes(&bytes).unwrap();
     assert_eq!(nb.len(), 87_032);
     assert_eq!(nb.k(), 10);
-    let clusters: Vec<i64> = conn
-        .prepare("SELECT cluster FROM tracks ORDER BY track")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let clusters: Vec<i64> = sql::column(&conn, "SELECT cluster FROM tracks ORDER BY track", []);
     assert!(clusters
         .iter()
         .zip(&nb.cluster)
         .all(|(a, b)| *a == i64::from(*b)));
     // Copies of a song share a group: the remasters of Dreams by Fleetwood Mac, for one.
-    let dreams: Vec<i64> = conn
-        .prepare(
-            "SELECT t.track FROM tracks t, json_each(t.artists) a \
-             WHERE a.value = 'Fleetwood Mac' AND t.name IN ('Dreams', 'Dreams - 2004 Remaster')",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let dreams: Vec<i64> = sql::column(
+        &conn,
+        "SELECT t.track FROM tracks t, json_each(t.artists) a \
+         WHERE a.value = 'Fleetwood Mac' AND t.name IN ('Dreams', 'Dreams - 2004 Remaster')",
+        [],
+    );
     let groups: HashSet<u32> = dreams.iter().map(|&t| nb.group[t as usize]).collect();
     assert!(dreams.len() >= 2, "{dreams:?}");
     assert_eq!(
@@ -679,9 +596,7 @@ fn the_blobs_load_and_describe_the_tracks() {
         .unwrap()
         .unwrap();
     let index = music_search::Index::from_bytes(index).unwrap();
-    let artists: i64 = conn
-        .query_row("SELECT count(*) FROM artists", [], |r| r.get(0))
-        .unwrap();
+    let artists: i64 = sql::value(&conn, "SELECT count(*) FROM artists", []);
     assert_eq!(index.len() as i64, 87_032 + artists);
 }
 

@@ -1,7 +1,8 @@
 //! What the tests and benchmarks of every crate share, written once: where the checkout's data
 //! is ([`root`], [`data_build`], [`built_db`], [`raw`], [`json_lines`]), percent-encoding
 //! ([`encode`]), a router served on a free 127.0.0.1 port ([`serve`]), and a request answered in
-//! process ([`request`], [`get`]) or over real HTTP ([`fetch`]), as a [`Reply`].
+//! process ([`request`], [`get`]) or over real HTTP ([`fetch`]), as a [`Reply`]; the routes'
+//! JSON error contract ([`errors`]) and reading a musicData.sqlite ([`sql`]).
 //!
 //! A dev-dependency only: no crate that ships depends on it. It depends on no crate of the
 //! project, so every crate (even the ones it would serve) can use it without a cycle.
@@ -14,6 +15,8 @@ use http::{header, HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use tower::ServiceExt;
 
+pub mod errors;
+pub mod sql;
 pub mod v2_answers;
 
 /// The checkout's root directory.

@@ -217,32 +217,23 @@ async fn check_routes(base_url: &str, timeout: u64) -> Result<()> {
         let problem = match result {
             Err(e) => Some(format!("{}: {e}", route.example)),
             Ok(r) => {
-                let status = r.status().as_u16();
-                let content_type = r
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_string();
-                let body = r.bytes().await.unwrap_or_default();
+                let answer = Answer::from_http(r).await;
+                let status = answer.status;
                 eprintln!("  {status} {secs:6.2} s  {}", route.example);
                 if status != 200 {
                     Some(format!(
                         "{}: status {status} (body {})",
                         route.example,
-                        String::from_utf8_lossy(&body)
-                            .chars()
-                            .take(200)
-                            .collect::<String>()
+                        answer.body_excerpt(200)
                     ))
                 } else if route.family != Family::Web
-                    && serde_json::from_slice::<Value>(&body).is_err()
+                    && serde_json::from_slice::<Value>(&answer.body).is_err()
                 {
                     Some(format!(
-                        "{}: not a JSON body ({content_type})",
-                        route.example
+                        "{}: not a JSON body ({})",
+                        route.example, answer.content_type
                     ))
-                } else if body.is_empty() {
+                } else if answer.body.is_empty() {
                     Some(format!("{}: empty body", route.example))
                 } else {
                     None
@@ -306,35 +297,27 @@ fn seed_items(data_dir: &Path, out: &Path, per_cluster: usize) -> Result<()> {
     let titles = wanted_titles()?;
     std::fs::create_dir_all(out)?;
     for file in [ITEMS_TRACKS, ITEMS_TRACKS_WITH_IDS] {
-        let text = std::fs::read_to_string(data_dir.join(file))
-            .with_context(|| format!("reading {}", data_dir.join(file).display()))?;
-        let mut kept = String::new();
-        let (mut total, mut n) = (0, 0);
-        for line in text.lines() {
-            total += 1;
-            let item: Value = serde_json::from_str(line)?;
+        let text = read_items(&data_dir.join(file))?;
+        let mut kept = Vec::new();
+        let total = for_each_item(&text, |line, item| {
             let name = item["name"].as_str().unwrap_or_default();
             if titles.contains(&music_shared::fold_name(name)) {
-                kept.push_str(line);
-                kept.push('\n');
-                n += 1;
+                kept.push(line);
             }
-        }
-        std::fs::write(out.join(file), kept)?;
-        eprintln!("  {file}: {n} of {total} items (the titles asked for)");
+        })?;
+        write_items(&out.join(file), &kept)?;
+        eprintln!(
+            "  {file}: {} of {total} items (the titles asked for)",
+            kept.len()
+        );
     }
-    let text = std::fs::read_to_string(data_dir.join(ITEMS_ASSIGNMENTS))?;
+    let text = read_items(&data_dir.join(ITEMS_ASSIGNMENTS))?;
+    let mut kept = Vec::new();
     let mut random: BTreeMap<i64, Vec<(String, &str)>> = BTreeMap::new();
-    let mut kept = String::new();
-    let (mut total, mut fixed) = (0, 0);
-    for line in text.lines() {
-        total += 1;
-        let item: Value = serde_json::from_str(line)?;
+    let total = for_each_item(&text, |line, item| {
         let sort = item["sort"].as_str().unwrap_or_default();
         if sort.starts_with(SORT_FIXED) {
-            kept.push_str(line);
-            kept.push('\n');
-            fixed += 1;
+            kept.push(line);
         } else if sort.starts_with(SORT_RANDOM) {
             let cluster = item["Assignments"].as_i64().unwrap_or(-1);
             random
@@ -342,24 +325,45 @@ fn seed_items(data_dir: &Path, out: &Path, per_cluster: usize) -> Result<()> {
                 .or_default()
                 .push((sort.to_string(), line));
         }
-    }
-    let mut n_random = 0;
+    })?;
+    let fixed = kept.len();
     for items in random.values_mut() {
         // The first few keys in key order: the dense indices 0..per_cluster, which keeps the
         // cluster's size (its last key plus one) true of the subset, and a fair sample of the
         // cluster (the pipeline numbers it in a fixed shuffle).
         items.sort();
-        for (_, line) in items.iter().take(per_cluster) {
-            kept.push_str(line);
-            kept.push('\n');
-            n_random += 1;
-        }
+        kept.extend(items.iter().take(per_cluster).map(|(_, line)| *line));
     }
-    std::fs::write(out.join(ITEMS_ASSIGNMENTS), kept)?;
+    write_items(&out.join(ITEMS_ASSIGNMENTS), &kept)?;
     eprintln!(
-        "  {ITEMS_ASSIGNMENTS}: {} of {total} items ({fixed} fixed, {n_random} random over {} clusters)",
-        fixed + n_random,
+        "  {ITEMS_ASSIGNMENTS}: {} of {total} items ({fixed} fixed, {} random over {} clusters)",
+        kept.len(),
+        kept.len() - fixed,
         random.len()
     );
     Ok(())
+}
+
+fn read_items(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Calls `f` with each line of an item file and the item it holds; returns how many there are.
+fn for_each_item<'a>(text: &'a str, mut f: impl FnMut(&'a str, &Value)) -> Result<usize> {
+    let mut total = 0;
+    for line in text.lines() {
+        f(line, &serde_json::from_str(line)?);
+        total += 1;
+    }
+    Ok(total)
+}
+
+/// An item file of these lines, as the batch writer reads it (one item a line).
+fn write_items(path: &Path, lines: &[&str]) -> Result<()> {
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use axum::http::StatusCode;
 use music_shared::fold_name;
+use music_testkit::sql::{self, FEATURE_COLUMNS};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
@@ -63,39 +64,25 @@ pub fn all_tracks() -> &'static [Row] {
     static ROWS: OnceLock<Vec<Row>> = OnceLock::new();
     ROWS.get_or_init(|| {
         let conn = db();
-        let (min_l, max_t, max_d) = music_testkit::scale_extremes(&conn);
-        let mut st = conn
-            .prepare(
-                "SELECT track, id, name, artists, cluster, energy, speechiness, acousticness, \
-                 instrumentalness, liveness, valence, loudness, tempo, duration_ms \
-                 FROM tracks ORDER BY track",
-            )
-            .unwrap();
-        let raw: Vec<RawTrack> = st
-            .query_map([], |r| {
-                let g = |i: usize| r.get::<_, f64>(i);
+        let extremes = music_testkit::scale_extremes(&conn);
+        let raw: Vec<RawTrack> = sql::rows_with(
+            &conn,
+            &format!(
+                "SELECT track, id, name, artists, cluster, {FEATURE_COLUMNS} \
+                 FROM tracks ORDER BY track"
+            ),
+            [],
+            |r| {
                 Ok((
                     r.get::<_, i64>(0)? as usize,
                     r.get(1)?,
                     r.get(2)?,
                     serde_json::from_str(&r.get::<_, String>(3)?).unwrap(),
                     r.get(4)?,
-                    [
-                        g(5)?,
-                        g(6)?,
-                        g(7)?,
-                        g(8)?,
-                        g(9)?,
-                        g(10)?,
-                        1.0 - g(11)? / min_l,
-                        g(12)? / max_t,
-                        g(13)? / max_d,
-                    ],
+                    sql::scaled_features(r, 5, extremes)?,
                 ))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+            },
+        );
         // Union-find over (folded title, folded artist) keys.
         let mut parent: Vec<usize> = (0..raw.len()).collect();
         fn root(p: &mut [usize], mut x: usize) -> usize {
