@@ -29,9 +29,10 @@ pub fn routes() -> Vec<Route> {
 }
 
 pub fn routes_of(family: Family) -> Vec<Route> {
-    routes()
-        .into_iter()
+    ROUTES
+        .iter()
         .filter(|r| r.family == family)
+        .copied()
         .collect()
 }
 
